@@ -1,0 +1,59 @@
+import Foundation
+
+/// Everything `iothub serve` needs to know, resolved from the command line.
+public struct HubConfiguration: Sendable {
+    /// The name clients use for the hub: a DNS name or an IP address. It goes into the server
+    /// certificate's SANs and is the `HostName` of every connection string.
+    public var host: String
+    public var dataDirectory: URL
+    public var mqttPort: Int
+    public var httpsPort: Int
+    /// The address to listen on; defaults to `host` when it is an IP, else all interfaces.
+    public var bindAddress: String
+    public var retention: Duration
+    /// How long a client may take from TCP accept to a completed CONNECT.
+    public var connectTimeout: Duration
+
+    public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
+                bindAddress: String? = nil, retention: Duration = .seconds(86_400),
+                connectTimeout: Duration = .seconds(30)) {
+        self.host = host
+        self.dataDirectory = dataDirectory
+        self.mqttPort = mqttPort
+        self.httpsPort = httpsPort
+        self.bindAddress = bindAddress ?? (HostName.isIPAddress(host) ? host : (host == "localhost" ? "127.0.0.1" : "0.0.0.0"))
+        self.retention = retention
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Names that a SAS token's resource may use for this hub.
+    public var acceptedHostNames: Set<String> { [host.lowercased(), "localhost"] }
+
+    public func file(_ name: String) -> URL { dataDirectory.appendingPathComponent(name) }
+
+    /// The default data directory: `~/.outpost/hub`.
+    public static var defaultDataDirectory: URL {
+        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".outpost/hub")
+    }
+}
+
+public enum HostName {
+    public static func isIPAddress(_ s: String) -> Bool { ipv4Bytes(s) != nil || s.contains(":") }
+
+    public static func ipv4Bytes(_ s: String) -> [UInt8]? {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        let bytes = parts.compactMap { UInt8($0) }
+        return bytes.count == 4 ? bytes : nil
+    }
+
+    /// RFC 1123 host names, or an IP address.
+    public static func isValid(_ s: String) -> Bool {
+        if isIPAddress(s) { return true }
+        guard !s.isEmpty, s.count <= 253 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Gathers a request, hands it to the router off the event loop, writes the response.
+/// `HTTPServerPipelineHandler` (configured before it) keeps pipelined requests in order.
+final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Larger bodies than any registry or twin document are refused rather than buffered.
+    static let maxBodySize = 1 << 20
+
+    private let router: RESTRouter
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+    private var streamTask: Task<Void, Never>?
+
+    init(router: RESTRouter) { self.router = router }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.clear()
+            tooLarge = false
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes > Self.maxBodySize { tooLarge = true } else { body.writeBuffer(&chunk) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                write(HubError.argumentInvalid("The request body is larger than \(Self.maxBodySize) bytes.").response, head: head, context: context)
+                return
+            }
+            let request = HTTPRequest(head: head, body: body)
+            let router = self.router
+            let loop = context.eventLoop
+            let promise = loop.makePromise(of: HTTPResponse.self)
+            promise.completeWithTask { await router.handle(request) }
+            promise.futureResult.whenSuccess { [self] response in
+                write(response, head: head, context: context)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        streamTask?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func write(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = response.headers
+        let keepAlive = head.isKeepAlive
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        switch response.body {
+        case .bytes(let bytes):
+            headers.replaceOrAdd(name: "Content-Length", value: "\(bytes.readableBytes)")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+            if bytes.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil) }
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+        case .stream(let produce):
+            headers.remove(name: "Content-Length")
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+            let channel = context.channel
+            streamTask = Task {
+                try? await produce(HTTPStreamWriter(channel: channel))
+                try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+                try? await channel.close()
+            }
+        }
+    }
+}

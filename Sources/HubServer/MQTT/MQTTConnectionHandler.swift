@@ -1,0 +1,241 @@
+import Foundation
+import HubStore
+import IoTProtocol
+import Logging
+import MQTT
+import NIOCore
+
+/// The connection layer of one MQTT client (TCP+TLS or WebSocket): feeds packets to the pure
+/// `MQTTChannel`, performs the actions it returns, runs the CONNECT and keep-alive timers.
+/// It never interprets packets itself.
+final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = MQTTPacket
+    typealias OutboundOut = MQTTPacket
+
+    enum Transport: String { case mqtt = "Mqtt", mqttWebSocket = "MqttWs" }
+
+    private let hub: Hub
+    private let transport: Transport
+    private var channel = MQTTChannel()
+    private var context: ChannelHandlerContext?
+    private var logger: Logger
+    private var lastReceived = NIODeadline.now()
+    private var connectTimer: Scheduled<Void>?
+    private var keepAliveTimer: RepeatedTask?
+    private var closeReason: DisconnectReason?
+    private var registeredClientID: String?
+    private var remoteAddress = "unknown"
+
+    init(hub: Hub, transport: Transport) {
+        self.hub = hub
+        self.transport = transport
+        self.logger = hub.logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        remoteAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        logger[metadataKey: "remote"] = "\(remoteAddress)"
+        logger[metadataKey: "protocol"] = "\(transport.rawValue)"
+        let timeout = TimeAmount.nanoseconds(Int64(hub.config.connectTimeout.components.seconds) * 1_000_000_000)
+        connectTimer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, self.channel.session == nil else { return }
+            self.close(.connectTimeout)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastReceived = .now()
+        perform(channel.receive(unwrapInboundIn(data)))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let decode = error as? MQTTDecodeError {
+            close(.protocolViolation(decode.description))
+        } else if closeReason == nil {
+            close(.socketClosed)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connectTimer?.cancel()
+        keepAliveTimer?.cancel()
+        let reason = closeReason ?? .socketClosed
+        closeReason = reason
+        channel.closed()
+        if let clientID = registeredClientID {
+            let wasCurrent = hub.connections.remove(clientID, id: ObjectIdentifier(self))
+            logger.info("disconnected", metadata: ["client": "\(clientID)", "reason": "\(reason)"])
+            if let identity = IdentityID(clientID: clientID), wasCurrent {
+                let store = hub.store
+                Task { try? await store.setConnectionState(deviceID: identity.deviceID, moduleID: identity.moduleID, connected: false, at: Date()) }
+            }
+        } else if case .unauthorized = reason {
+            // logged where it was decided
+        } else {
+            logger.debug("connection closed before CONNECT completed", metadata: ["reason": "\(reason)"])
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: actions
+
+    private func perform(_ actions: [MQTTChannel.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let packet):
+                context?.writeAndFlush(wrapOutboundOut(packet), promise: nil)
+            case .authenticate(let connect, let identity, let username):
+                authenticate(connect, identity: identity, username: username)
+            case .storeTelemetry(let identity, let bag, let payload, let packetID):
+                storeTelemetry(identity, bag: bag, payload: payload, packetID: packetID)
+            case .subscribe(let packetID, let granted, let durable):
+                subscribe(packetID: packetID, granted: granted, durable: durable)
+            case .unsubscribe(let packetID, let filters, let durable):
+                unsubscribe(packetID: packetID, filters: filters, durable: durable)
+            case .unsupportedRequest(let topic, let rid):
+                logger.warning("twin and method requests are not served yet", metadata: ["topic": "\(topic)"])
+                if topic.hasPrefix("$iothub/twin/") {
+                    send(.publish(Publish(topic: IoTTopic.twinResponse(status: 501, requestID: rid), payload: ByteBuffer())))
+                }
+            case .close(let reason):
+                close(reason)
+            }
+        }
+    }
+
+    private func send(_ packet: MQTTPacket) {
+        context?.writeAndFlush(wrapOutboundOut(packet), promise: nil)
+    }
+
+    private func authenticate(_ connect: Connect, identity: IdentityID, username: MQTTUsername) {
+        guard let context else { return }
+        let hub = self.hub
+        let promise = context.eventLoop.makePromise(of: (IdentityRecord, [String: UInt8]?).self)
+        promise.completeWithTask {
+            let record = try await Authenticator(hub: hub).authenticate(connect, identity: identity, username: username)
+            if connect.cleanSession {
+                try await hub.store.deleteSession(clientID: identity.clientID)
+                return (record, nil)
+            }
+            let existing = try await hub.store.session(clientID: identity.clientID)
+            if existing == nil { try await hub.store.createSession(clientID: identity.clientID) }
+            return (record, existing)
+        }
+        promise.futureResult.whenComplete { [self] result in
+            guard closeReason == nil else { return }
+            switch result {
+            case .success(let (record, session)):
+                accept(identity: identity, generationID: record.generationId, session: session, connect: connect, username: username)
+            case .failure(let failure as Authenticator.Failure):
+                logger.warning("connection refused", metadata: ["client": "\(connect.clientID)", "reason": "\(failure.reason)"])
+                perform(channel.rejected(failure.returnCode, reason: .unauthorized(failure.reason)))
+            case .failure(let error):
+                logger.error("authentication failed", metadata: ["client": "\(connect.clientID)", "error": "\(error)"])
+                perform(channel.rejected(.serverUnavailable, reason: .serverError("\(error)")))
+            }
+        }
+    }
+
+    private var generationID = ""
+
+    private func accept(identity: IdentityID, generationID: String, session: [String: UInt8]?, connect: Connect, username: MQTTUsername) {
+        guard let context else { return }
+        connectTimer?.cancel()
+        self.generationID = generationID
+        let clientID = identity.clientID
+        let entry = ConnectionRegistry.Entry(id: ObjectIdentifier(self), channel: context.channel) { [weak self] reason in
+            guard let self else { return }
+            self.context?.eventLoop.execute { self.close(reason) }
+        }
+        if let previous = hub.connections.register(clientID, entry) {
+            previous.close(.replacedByNewConnection)
+        }
+        registeredClientID = clientID
+        logger.info("connected", metadata: ["client": "\(clientID)", "keepAlive": "\(connect.keepAliveSeconds)",
+                                             "sdk": "\(username.deviceClientType ?? "unknown")"])
+        let store = hub.store
+        Task { try? await store.setConnectionState(deviceID: identity.deviceID, moduleID: identity.moduleID, connected: true, at: Date()) }
+        let subscriptions = (session ?? [:]).compactMapValues { QoS(rawValue: $0) }
+        perform(channel.authenticated(sessionPresent: session != nil, subscriptions: subscriptions))
+        startKeepAlive(seconds: Int(connect.keepAliveSeconds), on: context.eventLoop)
+    }
+
+    /// MQTT 3.1.1 §3.1.2.10: the server disconnects a client silent for 1.5 × its keep-alive.
+    private func startKeepAlive(seconds: Int, on loop: EventLoop) {
+        guard seconds > 0 else { return }
+        let limit = TimeAmount.milliseconds(Int64(seconds) * 1500)
+        let interval = TimeAmount.milliseconds(max(500, Int64(seconds) * 250))
+        keepAliveTimer = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] task in
+            guard let self else { task.cancel(); return }
+            if NIODeadline.now() - self.lastReceived > limit {
+                task.cancel()
+                self.close(.keepAliveExpired(seconds: seconds))
+            }
+        }
+    }
+
+    private func storeTelemetry(_ identity: IdentityID, bag: String, payload: ByteBuffer, packetID: UInt16?) {
+        guard let context else { return }
+        let record: TelemetryRecord
+        do {
+            record = try TelemetryMessage.record(from: identity, propertyBag: bag, payload: payload, generationID: generationID)
+        } catch {
+            close(.protocolViolation("telemetry property bag: \(error)"))
+            return
+        }
+        let loop = context.eventLoop
+        // Acknowledge only after the message is durably stored; the writer completes in order,
+        // so PUBACKs leave in the order the PUBLISHes came.
+        hub.writer.submit(record) { [weak self] result in
+            loop.execute {
+                guard let self else { return }
+                switch result {
+                case .success:
+                    if let packetID { self.send(.puback(packetID: packetID)) }
+                case .failure(let error):
+                    self.logger.error("storing telemetry failed", metadata: ["error": "\(error)"])
+                    self.close(.serverError("storing telemetry failed: \(error)"))
+                }
+            }
+        }
+    }
+
+    private func subscribe(packetID: UInt16, granted: [(filter: String, qos: QoS)], durable: Bool) {
+        guard let context, let clientID = registeredClientID else { return }
+        let ack = MQTTPacket.suback(SubAck(packetID: packetID, results: granted.map { $0.qos }))
+        guard durable else { send(ack); return }
+        let store = hub.store
+        let pairs = granted.map { ($0.filter, $0.qos.rawValue) }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await store.addSubscriptions(clientID: clientID, pairs) }
+        promise.futureResult.whenComplete { [self] result in
+            switch result {
+            case .success: send(ack)
+            case .failure(let error): close(.serverError("saving subscriptions failed: \(error)"))
+            }
+        }
+    }
+
+    private func unsubscribe(packetID: UInt16, filters: [String], durable: Bool) {
+        guard let context, let clientID = registeredClientID else { return }
+        guard durable else { send(.unsuback(packetID: packetID)); return }
+        let store = hub.store
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await store.removeSubscriptions(clientID: clientID, filters) }
+        promise.futureResult.whenComplete { [self] _ in send(.unsuback(packetID: packetID)) }
+    }
+
+    func close(_ reason: DisconnectReason) {
+        guard closeReason == nil, let context else { return }
+        closeReason = reason
+        channel.closed()
+        switch reason {
+        case .clientDisconnected, .hubShuttingDown: break
+        case .unauthorized: break
+        default:
+            logger.warning("closing connection", metadata: ["client": "\(registeredClientID ?? "-")", "reason": "\(reason)"])
+        }
+        context.close(promise: nil)
+    }
+}

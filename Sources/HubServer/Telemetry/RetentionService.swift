@@ -1,0 +1,22 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Removes telemetry older than the retention period, once a minute.
+struct RetentionService: Service {
+    let hub: Hub
+
+    func run() async throws {
+        let period = hub.config.retention
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let cutoff = Int64((Date().timeIntervalSince1970 - Double(period.components.seconds)) * 1000)
+            do {
+                let removed = try await hub.store.deleteMessages(enqueuedBefore: cutoff)
+                if removed > 0 { hub.logger.info("retention removed old telemetry", metadata: ["messages": "\(removed)"]) }
+            } catch {
+                hub.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(min(60, max(1, period.components.seconds / 4))))
+        }
+    }
+}

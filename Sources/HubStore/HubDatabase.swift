@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// Opens the hub's SQLite database in WAL mode with full sync, so that a committed
+/// transaction survives `kill -9` and power loss, and applies the schema migrations.
+public enum HubDatabase {
+    public static func open(path: String) throws -> DatabasePool {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        config.busyMode = .timeout(10)
+        let pool = try DatabasePool(path: path, configuration: config)
+        try migrator.migrate(pool)
+        return pool
+    }
+
+    /// Named migrations; once shipped, a migration never changes: add a new one instead.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-registry") { db in
+            for table in ["devices", "modules"] {
+                try db.create(table: table) { t in
+                    t.column("deviceId", .text).notNull()
+                    t.column("moduleId", .text).notNull().defaults(to: "")
+                    t.column("generationId", .text).notNull()
+                    t.column("etag", .text).notNull()
+                    t.column("status", .text).notNull()
+                    t.column("statusReason", .text)
+                    t.column("statusUpdatedTime", .datetime)
+                    t.column("authType", .text).notNull()
+                    t.column("primaryKey", .text)
+                    t.column("secondaryKey", .text)
+                    t.column("primaryThumbprint", .text)
+                    t.column("secondaryThumbprint", .text)
+                    t.column("managedBy", .text)
+                    t.column("iotEdge", .boolean).notNull().defaults(to: false)
+                    t.column("connectionState", .text).notNull()
+                    t.column("connectionStateUpdatedTime", .datetime)
+                    t.column("lastActivityTime", .datetime)
+                    t.column("cloudToDeviceMessageCount", .integer).notNull().defaults(to: 0)
+                    t.column("createdTime", .datetime).notNull()
+                    if table == "devices" {
+                        t.primaryKey(["deviceId"])
+                    } else {
+                        t.primaryKey(["deviceId", "moduleId"])
+                        t.foreignKey(["deviceId"], references: "devices", onDelete: .cascade)
+                    }
+                }
+            }
+        }
+        m.registerMigration("v1-telemetry") { db in
+            try db.create(table: "messages") { t in
+                t.autoIncrementedPrimaryKey("sequenceNumber")
+                t.column("deviceId", .text).notNull()
+                t.column("moduleId", .text)
+                t.column("enqueuedTime", .integer).notNull()
+                t.column("body", .blob).notNull()
+                t.column("properties", .text).notNull()
+                t.column("systemProperties", .text).notNull()
+            }
+            try db.create(index: "messages_by_time", on: "messages", columns: ["enqueuedTime"])
+            try db.create(index: "messages_by_device", on: "messages", columns: ["deviceId", "sequenceNumber"])
+            try db.create(table: "consumerGroups") { t in
+                t.primaryKey("name", .text)
+                t.column("position", .integer).notNull()
+                t.column("updatedTime", .datetime).notNull()
+            }
+        }
+        m.registerMigration("v1-sessions") { db in
+            try db.create(table: "sessions") { t in
+                t.primaryKey("clientId", .text)
+                t.column("createdTime", .datetime).notNull()
+            }
+            try db.create(table: "subscriptions") { t in
+                t.column("clientId", .text).notNull().references("sessions", onDelete: .cascade)
+                t.column("topicFilter", .text).notNull()
+                t.column("qos", .integer).notNull()
+                t.primaryKey(["clientId", "topicFilter"])
+            }
+        }
+        return m
+    }
+}
