@@ -33,16 +33,7 @@ struct MonitorEvents: AsyncParsableCommand {
         let limit = count, idle = timeout
         try await hub.withClient { client in
             let state = ReaderState()
-            let watchdog: Task<Void, Never>? = idle.map { seconds in
-                Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(200))
-                        if await state.idleFor() >= seconds { await client.shutdown(); return }
-                    }
-                }
-            }
-            defer { watchdog?.cancel() }
-            do {
+            let reader = Task {
                 try await client.streamLines(path) { line in
                     if line.isEmpty { return true }  // heartbeat
                     guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return true }
@@ -52,8 +43,19 @@ struct MonitorEvents: AsyncParsableCommand {
                     if n % 100 == 0 { try await checkpoint(client, group, await state.position) }
                     return limit.map { n < $0 } ?? true
                 }
-            } catch {
-                if await state.idleFor() < (idle ?? .infinity) { throw error }
+            }
+            // --timeout: stop reading once nothing has arrived for that long.
+            let watchdog: Task<Void, Never>? = idle.map { seconds in
+                Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(100))
+                        if await state.idleFor() >= seconds { await state.timedOut(); reader.cancel(); return }
+                    }
+                }
+            }
+            defer { watchdog?.cancel() }
+            do { try await reader.value } catch {
+                if !(await state.didTimeOut) { throw error }
             }
             if let position = await state.lastPosition { try await checkpoint(client, group, position) }
         }
@@ -83,6 +85,9 @@ actor ReaderState {
     private(set) var count = 0
     private(set) var lastPosition: Int64?
     private var lastActivity = Date()
+    private(set) var didTimeOut = false
+
+    func timedOut() { didTimeOut = true }
 
     var position: Int64 { lastPosition ?? 0 }
 

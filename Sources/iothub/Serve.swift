@@ -49,6 +49,7 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        umask(0o077)  // the store holds device keys: owner only
         let logger = Logger(label: "iothub")
         let dir = dataDir.map { URL(fileURLWithPath: $0) } ?? HubConfiguration.defaultDataDirectory
         let config = HubConfiguration(host: host, dataDirectory: dir, mqttPort: mqttPort, httpsPort: httpsPort,

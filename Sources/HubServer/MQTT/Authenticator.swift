@@ -16,11 +16,11 @@ public struct Authenticator: Sendable {
     public func authenticate(_ connect: Connect, identity: IdentityID, username: MQTTUsername,
                              now: Date = Date()) async throws -> IdentityRecord {
         guard let password = connect.password, let text = String(validating: password, as: UTF8.self) else {
-            throw Failure(returnCode: .badUsernameOrPassword, reason: "no SAS token in the password")
+            throw Failure(returnCode: .notAuthorized, reason: "no SAS token in the password")
         }
         let token: SASToken
         do { token = try SASToken(parsing: text) } catch {
-            throw Failure(returnCode: .badUsernameOrPassword, reason: error.description)
+            throw Failure(returnCode: .notAuthorized, reason: error.description)
         }
         let nowSeconds = Int64(now.timeIntervalSince1970)
         if token.isExpired(now: nowSeconds) {

@@ -233,6 +233,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         switch reason {
         case .clientDisconnected, .hubShuttingDown: break
         case .unauthorized: break
+        case .socketClosed where registeredClientID == nil:
+            logger.debug("connection closed before CONNECT", metadata: ["reason": "\(reason)"])
         default:
             logger.warning("closing connection", metadata: ["client": "\(registeredClientID ?? "-")", "reason": "\(reason)"])
         }

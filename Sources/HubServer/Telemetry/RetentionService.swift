@@ -16,7 +16,8 @@ struct RetentionService: Service {
             } catch {
                 hub.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(min(60, max(1, period.components.seconds / 4))))
+            let pause = Duration.seconds(min(60, max(1, period.components.seconds / 4)))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
     }
 }
