@@ -54,7 +54,7 @@ struct DeviceCommand: AsyncParsableCommand {
             if output == .json { Output.printJSON(devices); return }
             Output.printTable(["DEVICE ID", "STATUS", "CONNECTION", "EDGE", "LAST ACTIVITY"], devices.map { d in
                 [Output.string(d["deviceId"]), Output.string(d["status"]), Output.string(d["connectionState"]),
-                 Output.string(d.path("capabilities", "iotEdge")), DeviceView.time(d["lastActivityTime"])]
+                 DeviceView.yesNo(d.path("capabilities", "iotEdge")), DeviceView.time(d["lastActivityTime"])]
             })
         }
     }
@@ -127,9 +127,11 @@ enum DeviceView {
             ("Secondary key", Output.string(d.path("authentication", "symmetricKey", "secondaryKey"))),
             ("ETag", Output.string(d["etag"])),
         ]
-        if d["moduleId"] == nil { pairs.insert(("IoT Edge", Output.string(d.path("capabilities", "iotEdge"))), at: 3) }
+        if d["moduleId"] == nil { pairs.insert(("IoT Edge", yesNo(d.path("capabilities", "iotEdge"))), at: 3) }
         Output.printFields(pairs)
     }
+
+    static func yesNo(_ any: Any?) -> String { (any as? Bool) == true ? "yes" : "no" }
 
     static func time(_ any: Any?) -> String {
         let s = Output.string(any)

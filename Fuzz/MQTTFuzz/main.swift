@@ -1,0 +1,2 @@
+// placeholder: replaced by the fuzz target
+print("MQTTFuzz")
