@@ -38,11 +38,11 @@ def _teardown_hubs(hubs: list[Hub]) -> None:
 
 @pytest.fixture
 def hub_factory(tmp_path_factory) -> Iterator[Callable[..., Hub]]:
-    """make(name="hub", start=True) -> Hub; every hub made is stopped at teardown."""
+    """make(name="hub", start=True, extra_args=()) -> Hub; every hub made is stopped at teardown."""
     hubs: list[Hub] = []
 
-    def make(name: str = "hub", start: bool = True) -> Hub:
-        h = Hub(tmp_path_factory.mktemp(name), outpost.allocate_host())
+    def make(name: str = "hub", start: bool = True, extra_args: tuple[str, ...] = ()) -> Hub:
+        h = Hub(tmp_path_factory.mktemp(name), outpost.allocate_host(), extra_args)
         hubs.append(h)
         if start:
             _start_or_fail(h)

@@ -116,9 +116,10 @@ def allocate_host() -> str:
 class Hub:
     """One `iothub serve` process on one loopback address and data directory."""
 
-    def __init__(self, data_dir: Path, host: str):
+    def __init__(self, data_dir: Path, host: str, extra_args: tuple[str, ...] = ()):
         self.data_dir = Path(data_dir)
         self.host = host
+        self.extra_args = tuple(extra_args)
         self.log_path = self.data_dir / "hub.log"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -136,7 +137,8 @@ class Hub:
 
     @property
     def serve_command(self) -> list[str]:
-        return [str(IOTHUB), "serve", "--data-dir", str(self.data_dir), "--host", self.host]
+        return [str(IOTHUB), "serve", "--data-dir", str(self.data_dir), "--host", self.host,
+                *self.extra_args]
 
     def start(self, timeout: float = READY_TIMEOUT) -> "Hub":
         if self.running:

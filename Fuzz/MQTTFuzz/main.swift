@@ -1,2 +1,135 @@
-// placeholder: replaced by the fuzz target
-print("MQTTFuzz")
+// Fuzz target for the MQTT decoder.
+//
+// Built by `Fuzz/run` with `-sanitize=fuzzer,address -D FUZZING -parse-as-library`, this file is
+// a libFuzzer target: libFuzzer supplies `main` and calls `LLVMFuzzerTestOneInput` with each
+// input. Built normally (`swift build`), it is a replay tool that runs the same check over
+// files, so that the committed corpus is a regression test of every ordinary build:
+//
+//     .build/debug/MQTTFuzz Fuzz/corpus/mqtt [MORE_FILES_OR_DIRS…]
+//
+// The check: decode packets from the input until the decoder needs more bytes or throws
+// (throwing is the decoder's right answer to bad bytes), and for every packet decoded, encode
+// it and decode it again: the result must be the same packet, from exactly the encoded bytes.
+// A crash, a trap, a hang or a round-trip mismatch is a bug.
+import MQTT
+import NIOCore
+
+/// Runs the check over one input. Returns nil when the decoder behaved, otherwise what went wrong.
+func checkInput(_ bytes: UnsafeRawBufferPointer) -> String? {
+    var buffer = ByteBuffer(bytes: bytes)
+    var index = 0
+    while true {
+        let before = buffer.readableBytes
+        let packet: MQTTPacket?
+        do {
+            packet = try MQTTDecoder.decode(from: &buffer)
+        } catch is MQTTDecodeError {
+            // The documented failure. It must leave the buffer untouched.
+            if buffer.readableBytes != before { return "packet \(index): a throwing decode consumed bytes" }
+            return nil
+        } catch {
+            return "packet \(index): decode threw a non-MQTTDecodeError \(error)"
+        }
+        guard let packet else {
+            if buffer.readableBytes != before { return "packet \(index): decode returned nil but consumed bytes" }
+            return nil
+        }
+        // Every packet is at least two bytes: a decoder that returns one without consuming
+        // them would loop forever here.
+        if before - buffer.readableBytes < 2 { return "packet \(index): decoded \(packet.typeName) from \(before - buffer.readableBytes) bytes" }
+        if let failure = checkRoundTrip(packet) { return "packet \(index) (\(packet.typeName)): \(failure)" }
+        index += 1
+    }
+}
+
+/// decode(encode(p)) == p, consuming exactly the encoded bytes.
+func checkRoundTrip(_ packet: MQTTPacket) -> String? {
+    var encoded = ByteBuffer()
+    MQTTEncoder.encode(packet, into: &encoded)
+    let length = encoded.readableBytes
+    let again: MQTTPacket?
+    do {
+        // The encoder writes the shortest remaining length, so the encoding is never longer
+        // than the input it came from and the default size limit holds for it too.
+        again = try MQTTDecoder.decode(from: &encoded)
+    } catch {
+        return "its encoding (\(length) bytes) does not decode: \(error)"
+    }
+    guard let again else { return "its encoding (\(length) bytes) decodes as incomplete" }
+    if again != packet { return "decode(encode(p)) != p: \(again) versus \(packet)" }
+    if encoded.readableBytes != 0 { return "decoding its encoding left \(encoded.readableBytes) bytes" }
+    return nil
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if let failure = checkInput(UnsafeRawBufferPointer(start: data, count: size)) {
+        fatalError("MQTTFuzz: \(failure)")
+    }
+    return 0
+}
+#else
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The files named on the command line, directories expanded (recursively, sorted).
+func inputFiles(_ arguments: [String]) -> [String] {
+    let fm = FileManager.default
+    var files: [String] = []
+    for argument in arguments {
+        var isDirectory = false
+        guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+            print("MQTTFuzz: \(argument): no such file or directory")
+            exit(2)
+        }
+        if isDirectory {
+            let entries = ((try? fm.subpathsOfDirectory(atPath: argument)) ?? []).sorted()
+            for entry in entries {
+                let path = argument + "/" + entry
+                var entryIsDirectory = false
+                if fm.fileExists(atPath: path, isDirectory: &entryIsDirectory), !entryIsDirectory { files.append(path) }
+            }
+        } else {
+            files.append(argument)
+        }
+    }
+    return files
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.isEmpty || arguments.contains("-h") || arguments.contains("--help") {
+    print("""
+        usage: MQTTFuzz FILE_OR_DIR...
+        Replays fuzz inputs through the MQTT decoder round-trip check (the fuzzing build is made by Fuzz/run).
+        """)
+    exit(arguments.isEmpty ? 2 : 0)
+}
+let files = inputFiles(arguments)
+if files.isEmpty {
+    print("MQTTFuzz: no input files in \(arguments.joined(separator: " "))")
+    exit(2)
+}
+var failures = 0
+for file in files {
+    guard let data = FileManager.default.contents(atPath: file) else {
+        print("MQTTFuzz: \(file): cannot read")
+        failures += 1
+        continue
+    }
+    if let failure = data.withUnsafeBytes(checkInput) {
+        print("FAIL \(file): \(failure)")
+        failures += 1
+    }
+}
+print("\(files.count) inputs replayed, \(failures) failures")
+exit(failures == 0 ? 0 : 1)
+#endif
