@@ -12,8 +12,7 @@ struct DeviceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a device (symmetric keys are generated unless given).")
         @Argument(help: "The device id.") var deviceID: String
         @Option(help: "enabled or disabled.") var status: String?
-        @Option(help: "Base64 primary key (default: generated).") var primaryKey: String?
-        @Option(help: "Base64 secondary key (default: generated).") var secondaryKey: String?
+        @OptionGroup var keys: SymmetricKeyOptions
         @Flag(help: "Mark the device as an IoT Edge device.") var edge = false
         @Option(help: "table or json.") var output: OutputFormat = .table
         @OptionGroup var hub: HubLogin
@@ -21,9 +20,7 @@ struct DeviceCommand: AsyncParsableCommand {
         func run() async throws {
             var body: [String: Any] = ["deviceId": deviceID, "capabilities": ["iotEdge": edge]]
             if let status { body["status"] = status }
-            if primaryKey != nil || secondaryKey != nil {
-                body["authentication"] = ["type": "sas", "symmetricKey": ["primaryKey": primaryKey as Any, "secondaryKey": secondaryKey as Any]]
-            }
+            if let authentication = keys.authentication { body["authentication"] = authentication }
             let device = try await hub.withClient { try await $0.json(.PUT, HubClient.path("devices", deviceID), body: body) }
             DeviceView.show(device, output)
         }
@@ -64,8 +61,7 @@ struct DeviceCommand: AsyncParsableCommand {
         @Argument(help: "The device id.") var deviceID: String
         @Option(help: "enabled or disabled.") var status: String?
         @Option(help: "Why the status was set.") var statusReason: String?
-        @Option(help: "New base64 primary key.") var primaryKey: String?
-        @Option(help: "New base64 secondary key.") var secondaryKey: String?
+        @OptionGroup var keys: SymmetricKeyOptions
         @Option(help: "Update only if the device's ETag is this one (default: any).") var etag: String?
         @Option(help: "table or json.") var output: OutputFormat = .table
         @OptionGroup var hub: HubLogin
@@ -74,9 +70,7 @@ struct DeviceCommand: AsyncParsableCommand {
             var body: [String: Any] = ["deviceId": deviceID]
             if let status { body["status"] = status }
             if let statusReason { body["statusReason"] = statusReason }
-            if primaryKey != nil || secondaryKey != nil {
-                body["authentication"] = ["type": "sas", "symmetricKey": ["primaryKey": primaryKey as Any, "secondaryKey": secondaryKey as Any]]
-            }
+            if let authentication = keys.authentication { body["authentication"] = authentication }
             let ifMatch = etag.map { "\"\($0)\"" } ?? "*"
             let device = try await hub.withClient {
                 try await $0.json(.PUT, HubClient.path("devices", deviceID), body: body, headers: [("If-Match", ifMatch)])

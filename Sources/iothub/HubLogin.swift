@@ -63,3 +63,21 @@ struct HubLogin: ParsableArguments {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
 }
+
+/// `--primary-key` and `--secondary-key` of the create and update commands.
+struct SymmetricKeyOptions: ParsableArguments {
+    @Option(help: "Base64 primary key (default: generated on create, kept on update).")
+    var primaryKey: String?
+
+    @Option(help: "Base64 secondary key (default: generated on create, kept on update).")
+    var secondaryKey: String?
+
+    /// The `authentication` object of a registry body, or nil to let the hub choose.
+    var authentication: [String: Any]? {
+        guard primaryKey != nil || secondaryKey != nil else { return nil }
+        var keys: [String: Any] = [:]
+        if let primaryKey { keys["primaryKey"] = primaryKey }
+        if let secondaryKey { keys["secondaryKey"] = secondaryKey }
+        return ["type": "sas", "symmetricKey": keys]
+    }
+}

@@ -11,16 +11,13 @@ struct ModuleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a module on a device.")
         @Argument(help: "The device id.") var deviceID: String
         @Argument(help: "The module id.") var moduleID: String
-        @Option(help: "Base64 primary key (default: generated).") var primaryKey: String?
-        @Option(help: "Base64 secondary key (default: generated).") var secondaryKey: String?
+        @OptionGroup var keys: SymmetricKeyOptions
         @Option(help: "table or json.") var output: OutputFormat = .table
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
             var body: [String: Any] = ["deviceId": deviceID, "moduleId": moduleID]
-            if primaryKey != nil || secondaryKey != nil {
-                body["authentication"] = ["type": "sas", "symmetricKey": ["primaryKey": primaryKey as Any, "secondaryKey": secondaryKey as Any]]
-            }
+            if let authentication = keys.authentication { body["authentication"] = authentication }
             let module = try await hub.withClient { try await $0.json(.PUT, HubClient.path("devices", deviceID, "modules", moduleID), body: body) }
             DeviceView.show(module, output)
         }
@@ -59,17 +56,14 @@ struct ModuleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a module's keys.")
         @Argument(help: "The device id.") var deviceID: String
         @Argument(help: "The module id.") var moduleID: String
-        @Option(help: "New base64 primary key.") var primaryKey: String?
-        @Option(help: "New base64 secondary key.") var secondaryKey: String?
+        @OptionGroup var keys: SymmetricKeyOptions
         @Option(help: "Update only if the module's ETag is this one (default: any).") var etag: String?
         @Option(help: "table or json.") var output: OutputFormat = .table
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
             var body: [String: Any] = ["deviceId": deviceID, "moduleId": moduleID]
-            if primaryKey != nil || secondaryKey != nil {
-                body["authentication"] = ["type": "sas", "symmetricKey": ["primaryKey": primaryKey as Any, "secondaryKey": secondaryKey as Any]]
-            }
+            if let authentication = keys.authentication { body["authentication"] = authentication }
             let ifMatch = etag.map { "\"\($0)\"" } ?? "*"
             let module = try await hub.withClient {
                 try await $0.json(.PUT, HubClient.path("devices", deviceID, "modules", moduleID), body: body, headers: [("If-Match", ifMatch)])
