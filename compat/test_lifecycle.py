@@ -6,6 +6,7 @@ import signal
 
 from azure.iot.device import Message
 
+import outpost
 import sas
 from outpost import bounded, sdk_device_client, shutdown_quietly, unique
 
@@ -98,3 +99,15 @@ def test_server_certificate_names_the_host(hub):
                 sans = [v for k, v in cert.get("subjectAltName", ())]
                 assert hub.host in sans
 
+
+
+def test_second_hub_on_same_data_dir_is_refused(hub):
+    import subprocess
+    other = outpost.allocate_host()
+    cp = subprocess.run([str(outpost.IOTHUB), "serve", "--data-dir", str(hub.data_dir), "--host", other],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode != 0
+    assert "is using" in cp.stderr and str(hub.data_dir) in cp.stderr
+    # The first hub is unharmed.
+    assert hub.running
+    assert hub.cli("device", "list", "--output", "json", check=True).returncode == 0

@@ -14,11 +14,17 @@ public final class Hub: Sendable {
     public let feed: TelemetryFeed
     public let connections: ConnectionRegistry
     public let logger: Logger
+    private let lock: DataDirectoryLock
 
     public init(config: HubConfiguration, logger: Logger) throws {
-        try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
         guard HostName.isValid(config.host) else { throw HubSetupError.invalidHost(config.host) }
+        do {
+            try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw HubSetupError.cannotWrite(config.dataDirectory.path, "cannot create the directory (\((error as NSError).localizedDescription))")
+        }
+        self.lock = try DataDirectoryLock(directory: config.dataDirectory)
         self.config = config
         self.logger = logger
         self.certificates = try HubCertificates.loadOrCreate(in: config)
@@ -57,4 +63,28 @@ public struct HubEndpointFile: Codable, Sendable {
     public static func read(from url: URL) throws -> HubEndpointFile {
         try JSONDecoder().decode(HubEndpointFile.self, from: Data(contentsOf: url))
     }
+}
+
+/// One hub per data directory: a second `iothub serve` on the same store would corrupt the
+/// connection states and race the telemetry writer. The lock dies with the process.
+final class DataDirectoryLock: Sendable {
+    private let fd: Int32
+
+    init(directory: URL) throws {
+        let path = directory.appendingPathComponent("hub.lock").path
+        fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { throw HubSetupError.cannotWrite(path, String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = read(fd, &buffer, buffer.count)
+            let pid = n > 0 ? String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            close(fd)
+            throw HubSetupError.dataDirectoryInUse(directory.path, pid)
+        }
+        ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit { close(fd) }
 }

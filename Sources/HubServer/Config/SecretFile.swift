@@ -27,6 +27,7 @@ public enum HubSetupError: Error, CustomStringConvertible {
     case cannotRead(String, String)
     case invalidHost(String)
     case certificate(String)
+    case dataDirectoryInUse(String, String)
 
     public var description: String {
         switch self {
@@ -34,6 +35,8 @@ public enum HubSetupError: Error, CustomStringConvertible {
         case .cannotRead(let p, let why): "cannot read \(p): \(why)."
         case .invalidHost(let h): "invalid --host \"\(h)\": give a DNS name (letters, digits, '-', '.') or an IP address."
         case .certificate(let why): "cannot create the hub's certificates: \(why)"
+        case .dataDirectoryInUse(let dir, let pid):
+            "another iothub serve (pid \(pid)) is using \(dir): stop it first, or give this one its own --data-dir."
         }
     }
 }
