@@ -3,7 +3,7 @@ import GRDB
 
 /// One device-to-cloud message as stored: the payload with its properties, a hub-wide
 /// sequence number assigned at insert, and the time the hub enqueued it.
-public struct TelemetryRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct TelemetryRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "messages"
 
     public var sequenceNumber: Int64?

@@ -47,6 +47,8 @@ public struct MQTTChannel: Sendable {
         }
     }
 
+    public static let maxDeferredPackets = 32
+
     public private(set) var phase: Phase = .awaitingConnect
     /// Packets that arrived while CONNECT was being authenticated; replayed after.
     private var deferred: [MQTTPacket] = []
@@ -63,6 +65,10 @@ public struct MQTTChannel: Sendable {
         case .closed:
             return []
         case .authenticating:
+            // A client should wait for CONNACK; a few pipelined packets are kept, a flood is not.
+            guard deferred.count < Self.maxDeferredPackets else {
+                return close(.protocolViolation("more than \(Self.maxDeferredPackets) packets sent before CONNACK"))
+            }
             deferred.append(packet)
             return []
         case .awaitingConnect:

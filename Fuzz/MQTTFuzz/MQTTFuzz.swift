@@ -1,9 +1,9 @@
 // Fuzz target for the MQTT decoder.
 //
 // Built by `Fuzz/run` with `-sanitize=fuzzer,address -D FUZZING -parse-as-library`, this file is
-// a libFuzzer target: libFuzzer supplies `main` and calls `LLVMFuzzerTestOneInput` with each
-// input. Built normally (`swift build`), it is a replay tool that runs the same check over
-// files, so that the committed corpus is a regression test of every ordinary build:
+// a libFuzzer target: libFuzzer's driver calls `LLVMFuzzerTestOneInput` with each input. Built
+// normally (`swift build`), it is a replay tool that runs the same check over files, so that the
+// committed corpus is a regression test of every ordinary build:
 //
 //     .build/debug/MQTTFuzz Fuzz/corpus/mqtt [MORE_FILES_OR_DIRS…]
 //
@@ -11,6 +11,10 @@
 // (throwing is the decoder's right answer to bad bytes), and for every packet decoded, encode
 // it and decode it again: the result must be the same packet, from exactly the encoded bytes.
 // A crash, a trap, a hang or a round-trip mismatch is a bug.
+//
+// The file is not called main.swift: the fuzzing build needs -parse-as-library, and then a
+// main.swift may hold no top-level code even inside an inactive #if branch. The replay tool
+// uses `@main` instead.
 import MQTT
 import NIOCore
 
@@ -62,12 +66,32 @@ func checkRoundTrip(_ packet: MQTTPacket) -> String? {
 }
 
 #if FUZZING
+/// libFuzzer's entry point: one input per call. Trapping is how a bug is reported.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     if let failure = checkInput(UnsafeRawBufferPointer(start: data, count: size)) {
         fatalError("MQTTFuzz: \(failure)")
     }
     return 0
+}
+
+// SwiftPM links every Swift executable with `--defsym main=MQTTFuzz_main` (so that test targets
+// may link executables). That defines `main` and keeps libFuzzer's own `main` out of the link,
+// so this module provides `MQTTFuzz_main` and starts libFuzzer's driver itself, through the
+// entry point libFuzzer exports for that purpose. (`@_extern(c)` needs
+// `-enable-experimental-feature Extern`, which Fuzz/run passes.)
+@_extern(c, "LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("MQTTFuzz_main")
+func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
 }
 #else
 #if canImport(FoundationEssentials)
@@ -105,31 +129,37 @@ func inputFiles(_ arguments: [String]) -> [String] {
     return files
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.isEmpty || arguments.contains("-h") || arguments.contains("--help") {
-    print("""
-        usage: MQTTFuzz FILE_OR_DIR...
-        Replays fuzz inputs through the MQTT decoder round-trip check (the fuzzing build is made by Fuzz/run).
-        """)
-    exit(arguments.isEmpty ? 2 : 0)
-}
-let files = inputFiles(arguments)
-if files.isEmpty {
-    print("MQTTFuzz: no input files in \(arguments.joined(separator: " "))")
-    exit(2)
-}
-var failures = 0
-for file in files {
-    guard let data = FileManager.default.contents(atPath: file) else {
-        print("MQTTFuzz: \(file): cannot read")
-        failures += 1
-        continue
+/// Replay mode: `MQTTFuzz FILE_OR_DIR...`.
+@main
+struct ReplayCommand {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.isEmpty || arguments.contains("-h") || arguments.contains("--help") {
+            print("""
+                usage: MQTTFuzz FILE_OR_DIR...
+                Replays fuzz inputs through the MQTT decoder round-trip check (the fuzzing build is made by Fuzz/run).
+                """)
+            exit(arguments.isEmpty ? 2 : 0)
+        }
+        let files = inputFiles(arguments)
+        if files.isEmpty {
+            print("MQTTFuzz: no input files in \(arguments.joined(separator: " "))")
+            exit(2)
+        }
+        var failures = 0
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                print("MQTTFuzz: \(file): cannot read")
+                failures += 1
+                continue
+            }
+            if let failure = data.withUnsafeBytes(checkInput) {
+                print("FAIL \(file): \(failure)")
+                failures += 1
+            }
+        }
+        print("\(files.count) inputs replayed, \(failures) failures")
+        exit(failures == 0 ? 0 : 1)
     }
-    if let failure = data.withUnsafeBytes(checkInput) {
-        print("FAIL \(file): \(failure)")
-        failures += 1
-    }
 }
-print("\(files.count) inputs replayed, \(failures) failures")
-exit(failures == 0 ? 0 : 1)
 #endif
