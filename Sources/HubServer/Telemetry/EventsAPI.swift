@@ -36,11 +36,13 @@ struct EventsAPI: Sendable {
                             body: .stream { writer in
             var position = start
             while writer.isActive && !Task.isCancelled {
+                // Read the high-water mark first: if the filtered query then finds nothing, no
+                // message of this device lies at or below it, so the reader may skip there.
+                let latest = try await store.lastSequenceNumber()
                 let batch = try await store.messages(after: position, deviceID: device, limit: 500)
                 if batch.isEmpty {
-                    let latest = try await store.lastSequenceNumber()
-                    if latest > position && device != nil {
-                        position = latest  // nothing for this device up to here
+                    if latest > position {
+                        position = latest
                         continue
                     }
                     await feed.wait(after: position, timeout: Self.heartbeat)
