@@ -31,7 +31,7 @@ public final class Hub: Sendable {
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
         self.store = try SQLiteHubStore(path: config.file("hub.sqlite").path)
         try store.markAllDisconnected(at: Date())
-        let feed = TelemetryFeed()
+        let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow())
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
             if let last = stored.last?.sequenceNumber { feed.publish(last) }

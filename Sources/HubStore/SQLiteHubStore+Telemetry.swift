@@ -17,6 +17,14 @@ extension SQLiteHubStore {
         }
     }
 
+    /// The highest sequence number ever assigned, from SQLite's AUTOINCREMENT counter, which
+    /// keeps it after retention has deleted the message; read synchronously at start-up.
+    public func lastSequenceNumberNow() throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'messages'") ?? 0
+        }
+    }
+
     /// The sequence number of the first message enqueued at or after `time` (ms), minus one:
     /// the position from which a reader starting at that time reads.
     public func position(atEnqueuedTime time: Int64) async throws -> Int64 {

@@ -9,17 +9,15 @@ public enum PercentEncoding {
     }
 
     public static func encode(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
         let hex = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
             if isUnreserved(b) { bytes.append(b) } else {
                 bytes.append(0x25); bytes.append(hex[Int(b >> 4)]); bytes.append(hex[Int(b & 0xF)])
             }
         }
-        out = String(decoding: bytes, as: UTF8.self)
-        return out
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Decodes `%XX` escapes (and `+` as space when `plusAsSpace`). Returns nil for a broken

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IoTProtocol
 
 struct MonitorEvents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,9 +67,7 @@ struct MonitorEvents: AsyncParsableCommand {
         _ = try await client.request(.PUT, "/$outpost/consumergroups/\(encode(group))", body: try JSONSerialization.data(withJSONObject: ["position": position]))
     }
 
-    private func encode(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
-    }
+    private func encode(_ s: String) -> String { PercentEncoding.encode(s) }
 
     static func describe(_ e: [String: Any]) -> String {
         var who = Output.string(e["deviceId"])

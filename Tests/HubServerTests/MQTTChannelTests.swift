@@ -130,7 +130,7 @@ struct MQTTChannelTests {
             .send(.connack(ConnAck(sessionPresent: false, returnCode: .accepted))),
             .storeTelemetry(Self.dev1, propertyBag: "a=1", payload: ByteBuffer(string: "t1"), packetID: 7),
             .send(.pingresp),
-            .subscribe(packetID: 8, granted: [(filter: "$iothub/methods/POST/#", qos: .atLeastOnce)], durable: false),
+            .subscribe(packetID: 8, granted: [.init(topicFilter: "$iothub/methods/POST/#", qos: .atLeastOnce)], durable: false),
         ])
         // Replayed once only.
         #expect(channel.receive(.pingreq) == [.send(.pingresp)])
@@ -253,7 +253,7 @@ struct MQTTChannelTests {
         let filter = "devices/dev1/messages/devicebound/#"
         let actions = channel.receive(.subscribe(Subscribe(packetID: 2, requests: [.init(topicFilter: filter, qos: requested)])))
         let granted = min(requested, .atLeastOnce)
-        #expect(actions == [.subscribe(packetID: 2, granted: [(filter: filter, qos: granted)], durable: false)])
+        #expect(actions == [.subscribe(packetID: 2, granted: [.init(topicFilter: filter, qos: granted)], durable: false)])
         #expect(try #require(channel.session).subscriptions == [filter: granted])
     }
 
@@ -267,10 +267,10 @@ struct MQTTChannelTests {
             .init(topicFilter: "$iothub/twin/PATCH/properties/desired/#", qos: .atLeastOnce),
         ])))
         #expect(actions == [.subscribe(packetID: 3, granted: [
-            (filter: "devices/dev1/modules/mod1/inputs/#", qos: .atLeastOnce),
-            (filter: "$iothub/methods/POST/#", qos: .atMostOnce),
-            (filter: "$iothub/twin/res/#", qos: .atLeastOnce),
-            (filter: "$iothub/twin/PATCH/properties/desired/#", qos: .atLeastOnce),
+            .init(topicFilter: "devices/dev1/modules/mod1/inputs/#", qos: .atLeastOnce),
+            .init(topicFilter: "$iothub/methods/POST/#", qos: .atMostOnce),
+            .init(topicFilter: "$iothub/twin/res/#", qos: .atLeastOnce),
+            .init(topicFilter: "$iothub/twin/PATCH/properties/desired/#", qos: .atLeastOnce),
         ], durable: true)])
         #expect(try #require(channel.session).subscriptions.count == 4)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import IoTProtocol
 import NIOCore
 import NIOHTTP1
 
@@ -19,13 +20,13 @@ public struct HTTPRequest: Sendable {
         let uri = head.uri
         let q = uri.firstIndex(of: "?")
         path = String(q.map { uri[..<$0] } ?? uri[...])
-        segments = path.split(separator: "/").map { PercentDecoding.decode($0) }
+        segments = path.split(separator: "/").map { PercentEncoding.lenientDecode($0) }
         var query: [String: String] = [:]
         if let q {
             for pair in uri[uri.index(after: q)...].split(separator: "&") {
                 let eq = pair.firstIndex(of: "=")
-                let k = PercentDecoding.decode(eq.map { pair[..<$0] } ?? pair, plusAsSpace: true)
-                query[k] = eq.map { PercentDecoding.decode(pair[pair.index(after: $0)...], plusAsSpace: true) } ?? ""
+                let k = PercentEncoding.lenientDecode(eq.map { pair[..<$0] } ?? pair, plusAsSpace: true)
+                query[k] = eq.map { PercentEncoding.lenientDecode(pair[pair.index(after: $0)...], plusAsSpace: true) } ?? ""
             }
         }
         self.query = query
@@ -43,10 +44,10 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-enum PercentDecoding {
-    static func decode(_ s: Substring, plusAsSpace: Bool = false) -> String {
-        let text = plusAsSpace ? s.replacingOccurrences(of: "+", with: " ") : String(s)
-        return text.removingPercentEncoding ?? text
+extension PercentEncoding {
+    /// Decodes, keeping the text as it came when an escape is broken.
+    static func lenientDecode(_ s: Substring, plusAsSpace: Bool = false) -> String {
+        decode(s, plusAsSpace: plusAsSpace) ?? String(s)
     }
 }
 

@@ -26,25 +26,11 @@ public struct MQTTChannel: Sendable {
         case authenticate(Connect, IdentityID, MQTTUsername)
         case storeTelemetry(IdentityID, propertyBag: String, payload: ByteBuffer, packetID: UInt16?)
         /// Persist (for a durable session) then answer with SUBACK.
-        case subscribe(packetID: UInt16, granted: [(filter: String, qos: QoS)], durable: Bool)
+        case subscribe(packetID: UInt16, granted: [Subscribe.Request], durable: Bool)
         case unsubscribe(packetID: UInt16, filters: [String], durable: Bool)
         /// Twin and method traffic, handled by later layers; answered with a status for now.
         case unsupportedRequest(topic: String, requestID: String)
         case close(DisconnectReason)
-
-        public static func == (a: Action, b: Action) -> Bool {
-            switch (a, b) {
-            case (.send(let x), .send(let y)): x == y
-            case (.authenticate(let x, let i, _), .authenticate(let y, let j, _)): x == y && i == j
-            case (.storeTelemetry(let i, let p, let x, let n), .storeTelemetry(let j, let q, let y, let m)): i == j && p == q && x == y && n == m
-            case (.subscribe(let n, let g, let d), .subscribe(let m, let h, let e)):
-                n == m && d == e && g.map(\.filter) == h.map(\.filter) && g.map(\.qos) == h.map(\.qos)
-            case (.unsubscribe(let n, let f, let d), .unsubscribe(let m, let g, let e)): n == m && f == g && d == e
-            case (.unsupportedRequest(let t, let r), .unsupportedRequest(let u, let s)): t == u && r == s
-            case (.close(let x), .close(let y)): x == y
-            default: false
-            }
-        }
     }
 
     public static let maxDeferredPackets = 32
@@ -140,7 +126,7 @@ public struct MQTTChannel: Sendable {
         case .pubrec, .pubrel, .pubcomp:
             return close(.protocolViolation("QoS 2 is not supported by IoT Hub"))
         case .subscribe(let subscribe):
-            var granted: [(String, QoS)] = []
+            var granted: [Subscribe.Request] = []
             for request in subscribe.requests {
                 guard let parsed = IoTTopic.parseSubscription(request.topicFilter) else {
                     return close(.topicNotAllowed("subscription to \"\(request.topicFilter)\" is not an IoT Hub topic"))
@@ -149,7 +135,7 @@ public struct MQTTChannel: Sendable {
                     return close(.topicNotAllowed("\(session.identity) may not subscribe to \"\(request.topicFilter)\""))
                 }
                 let qos = min(request.qos, .atLeastOnce)
-                granted.append((request.topicFilter, qos))
+                granted.append(.init(topicFilter: request.topicFilter, qos: qos))
                 session.subscriptions[request.topicFilter] = qos
             }
             return [.subscribe(packetID: subscribe.packetID, granted: granted, durable: !session.cleanSession)]

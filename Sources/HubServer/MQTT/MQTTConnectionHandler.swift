@@ -201,12 +201,12 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func subscribe(packetID: UInt16, granted: [(filter: String, qos: QoS)], durable: Bool) {
+    private func subscribe(packetID: UInt16, granted: [Subscribe.Request], durable: Bool) {
         guard let context, let clientID = registeredClientID else { return }
         let ack = MQTTPacket.suback(SubAck(packetID: packetID, results: granted.map { $0.qos }))
         guard durable else { send(ack); return }
         let store = hub.store
-        let pairs = granted.map { ($0.filter, $0.qos.rawValue) }
+        let pairs = granted.map { ($0.topicFilter, $0.qos.rawValue) }
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.completeWithTask { try await store.addSubscriptions(clientID: clientID, pairs) }
         promise.futureResult.whenComplete { [self] result in

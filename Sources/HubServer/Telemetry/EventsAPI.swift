@@ -36,9 +36,9 @@ struct EventsAPI: Sendable {
                             body: .stream { writer in
             var position = start
             while writer.isActive && !Task.isCancelled {
-                // Read the high-water mark first: if the filtered query then finds nothing, no
-                // message of this device lies at or below it, so the reader may skip there.
-                let latest = try await store.lastSequenceNumber()
+                // Take the committed high-water mark first: if the filtered query then finds
+                // nothing, no message of this device lies at or below it, so the reader skips there.
+                let latest = feed.latest
                 let batch = try await store.messages(after: position, deviceID: device, limit: 500)
                 if batch.isEmpty {
                     if latest > position {
@@ -46,7 +46,7 @@ struct EventsAPI: Sendable {
                         continue
                     }
                     await feed.wait(after: position, timeout: Self.heartbeat)
-                    if try await store.lastSequenceNumber() <= position { try await writer.write(ByteBuffer(string: "\n")) }
+                    if feed.latest <= position { try await writer.write(ByteBuffer(string: "\n")) }
                     continue
                 }
                 var out = ByteBuffer()

@@ -13,7 +13,13 @@ public final class TelemetryFeed: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    public init() {}
+    /// - Parameter latest: the last sequence number already stored when the hub starts.
+    public init(latest: Int64 = 0) {
+        state.withLockedValue { $0.latest = latest }
+    }
+
+    /// The last committed sequence number: every message up to it is readable in the store.
+    public var latest: Int64 { state.withLockedValue { $0.latest } }
 
     public func publish(_ sequenceNumber: Int64) {
         let woken = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
