@@ -29,12 +29,19 @@ let package = Package(
             "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Twins as documents: JSON values, desired/reported properties with versions and
+        // metadata, merge patches and the size and depth limits. Pure, no I/O.
+        .target(name: "Twin"),
+        // The IoT Hub query language (SELECT … FROM devices WHERE …): parser and evaluator over
+        // twin documents. Pure, so it is unit-tested and fuzzed on its own.
+        .target(name: "TwinQuery", dependencies: ["Twin"]),
         // Storage protocol and its SQLite implementation.
         .target(name: "HubStore", dependencies: [
+            "Twin",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "HubServer", dependencies: [
-            "MQTT", "IoTProtocol", "HubStore",
+            "MQTT", "IoTProtocol", "HubStore", "Twin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,7 +67,11 @@ let package = Package(
         .executableTarget(name: "MQTTFuzz", dependencies: [
             "MQTT", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Fuzz/MQTTFuzz"),
+        // The same for the query parser: FUZZING builds a libFuzzer target, otherwise corpus replay.
+        .executableTarget(name: "QueryFuzz", dependencies: ["TwinQuery", "Twin"], path: "Fuzz/QueryFuzz"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
+        .testTarget(name: "TwinTests", dependencies: ["Twin"]),
+        .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "HubServerTests", dependencies: ["HubServer", "IoTProtocol", "MQTT"]),
         .testTarget(name: "IoTProtocolTests", dependencies: ["IoTProtocol"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore"]),

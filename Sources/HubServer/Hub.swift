@@ -13,6 +13,7 @@ public final class Hub: Sendable {
     public let writer: TelemetryWriter
     public let feed: TelemetryFeed
     public let connections: ConnectionRegistry
+    public let methods: MethodDispatcher
     public let logger: Logger
     private let lock: DataDirectoryLock
 
@@ -36,7 +37,9 @@ public final class Hub: Sendable {
         self.writer = TelemetryWriter(store: store) { stored in
             if let last = stored.last?.sequenceNumber { feed.publish(last) }
         }
-        self.connections = ConnectionRegistry()
+        let connections = ConnectionRegistry()
+        self.connections = connections
+        self.methods = MethodDispatcher(connections: connections)
         try HubEndpointFile(host: config.host, mqttPort: config.mqttPort, httpsPort: config.httpsPort)
             .write(to: config.file("hub.json"))
     }

@@ -80,6 +80,29 @@ public enum HubDatabase {
                 t.primaryKey(["clientId", "topicFilter"])
             }
         }
+        m.registerMigration("v2-twins") { db in
+            // One row per device or module twin; a missing row reads as a fresh twin. The
+            // document is JSON (TwinState) because twins are read and written whole.
+            try db.create(table: "twins") { t in
+                t.column("deviceId", .text).notNull().references("devices", onDelete: .cascade)
+                t.column("moduleId", .text).notNull().defaults(to: "")
+                t.column("state", .text).notNull()
+                t.primaryKey(["deviceId", "moduleId"])
+            }
+        }
+        m.registerMigration("v2-c2d") { db in
+            try db.create(table: "c2dMessages") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("deviceId", .text).notNull().references("devices", onDelete: .cascade)
+                t.column("messageId", .text).notNull()
+                t.column("body", .blob).notNull()
+                t.column("properties", .text).notNull()
+                t.column("enqueuedTime", .datetime).notNull()
+                t.column("expiryTime", .datetime).notNull()
+                t.column("deliveryCount", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(index: "c2d_by_device", on: "c2dMessages", columns: ["deviceId", "id"])
+        }
         return m
     }
 }

@@ -72,6 +72,9 @@ public final class SQLiteHubStore: Sendable {
                 throw StoreError.preconditionFailed(currentETag: current.etag)
             }
             if moduleID != nil { _ = try ModuleRow(current).delete(db) } else { _ = try current.delete(db) }
+            // A device's twins, module twins and C2D queue go with it (foreign keys); a
+            // module's twin is keyed by the pair, so it is removed here.
+            try Self.deleteTwin(db, deviceID, moduleID)
         }
     }
 

@@ -7,6 +7,7 @@ public enum IoTHubErrorCode: Int, Sendable, CaseIterable, Codable {
     case connectionForcefullyClosedOnNewConnection = 400027
     case iotHubUnauthorized = 401003
     case iotHubQuotaExceeded = 403002
+    case deviceMaximumQueueDepthExceeded = 403004
     case deviceNotFound = 404001
     case moduleNotFound = 404010
     case deviceNotOnline = 404103
@@ -27,6 +28,7 @@ public enum IoTHubErrorCode: Int, Sendable, CaseIterable, Codable {
         case .connectionForcefullyClosedOnNewConnection: "ConnectionForcefullyClosedOnNewConnection"
         case .iotHubUnauthorized: "IotHubUnauthorized"
         case .iotHubQuotaExceeded: "IotHubQuotaExceeded"
+        case .deviceMaximumQueueDepthExceeded: "DeviceMaximumQueueDepthExceeded"
         case .deviceNotFound: "DeviceNotFound"
         case .moduleNotFound: "ModuleNotFound"
         case .deviceNotOnline: "DeviceNotOnline"

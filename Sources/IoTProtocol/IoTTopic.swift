@@ -92,8 +92,11 @@ public enum IoTTopic {
         return t + "messages/events/" + bag.encoded
     }
 
-    public static func cloudToDevice(deviceID: String, bag: PropertyBag) -> String {
-        "devices/\(deviceID)/messages/devicebound/" + bag.encoded
+    /// `properties` are bag keys (`$.mid`, `iothub-ack`, application names) with their values,
+    /// in the order they go on the wire.
+    public static func cloudToDevice(deviceID: String, properties: [(String, String)]) -> String {
+        "devices/\(deviceID)/messages/devicebound/"
+            + properties.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
     }
 
     public static func moduleInput(_ identity: IdentityID, input: String, bag: PropertyBag) -> String {

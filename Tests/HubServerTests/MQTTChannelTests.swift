@@ -233,16 +233,18 @@ struct MQTTChannelTests {
     func twinRequests() {
         var channel = Self.connected()
         #expect(channel.receive(Self.publish("$iothub/twin/GET/?$rid=1", "", qos: .atLeastOnce, packetID: 9))
-            == [.send(.puback(packetID: 9)), .unsupportedRequest(topic: "$iothub/twin/GET/?$rid=1", requestID: "1")])
-        #expect(channel.receive(Self.publish("$iothub/twin/PATCH/properties/reported/?$rid=2", "{}"))
-            == [.unsupportedRequest(topic: "$iothub/twin/PATCH/properties/reported/?$rid=2", requestID: "2")])
+            == [.send(.puback(packetID: 9)), .twinGet(requestID: "1")])
+        #expect(channel.receive(Self.publish("$iothub/twin/PATCH/properties/reported/?$rid=2", "{\"a\":1}"))
+            == [.twinPatchReported(requestID: "2", payload: ByteBuffer(string: "{\"a\":1}"))])
     }
 
-    @Test("a method response is acknowledged at QoS 1 and otherwise ignored for now")
+    @Test("a method response is acknowledged at QoS 1 and handed on with its status and payload")
     func methodResponse() {
         var channel = Self.connected()
-        #expect(channel.receive(Self.publish("$iothub/methods/res/200/?$rid=5", "{}", qos: .atLeastOnce, packetID: 4)) == [.send(.puback(packetID: 4))])
-        #expect(channel.receive(Self.publish("$iothub/methods/res/200/?$rid=6", "{}")) == [])
+        #expect(channel.receive(Self.publish("$iothub/methods/res/200/?$rid=5", "{}", qos: .atLeastOnce, packetID: 4))
+            == [.send(.puback(packetID: 4)), .methodResponse(status: 200, requestID: "5", payload: ByteBuffer(string: "{}"))])
+        #expect(channel.receive(Self.publish("$iothub/methods/res/404/?$rid=6", "x"))
+            == [.methodResponse(status: 404, requestID: "6", payload: ByteBuffer(string: "x"))])
     }
 
     // MARK: SUBSCRIBE / UNSUBSCRIBE
@@ -311,10 +313,10 @@ struct MQTTChannelTests {
         #expect(channel.receive(.pingreq) == [.send(.pingresp)])
     }
 
-    @Test("PUBACK from the client (for a C2D message) needs no answer")
+    @Test("PUBACK from the client (for a C2D message) is handed on and needs no answer")
     func puback() {
         var channel = Self.connected()
-        #expect(channel.receive(.puback(packetID: 1)) == [])
+        #expect(channel.receive(.puback(packetID: 1)) == [.acknowledged(packetID: 1)])
         #expect(channel.phase != .closed)
     }
 

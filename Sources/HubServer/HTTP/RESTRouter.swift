@@ -7,11 +7,19 @@ struct RESTRouter: Sendable {
     let hub: Hub
     let registry: RegistryAPI
     let events: EventsAPI
+    let twins: TwinAPI
+    let methods: MethodAPI
+    let cloudToDevice: CloudToDeviceAPI
+    // let query: QueryAPI
 
     init(hub: Hub) {
         self.hub = hub
         self.registry = RegistryAPI(store: hub.store)
         self.events = EventsAPI(hub: hub)
+        self.twins = TwinAPI(hub: hub)
+        self.methods = MethodAPI(hub: hub)
+        self.cloudToDevice = CloudToDeviceAPI(hub: hub)
+        // self.query = QueryAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
@@ -19,7 +27,10 @@ struct RESTRouter: Sendable {
             try ServiceAuthorizer(hub: hub).authorize(request)
             return try await route(request)
         } catch let error as HubError {
-            if error.code.httpStatus >= 500 { hub.logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"]) }
+            // A device that does not answer a method (504101) is the device's problem, not the hub's.
+            if error.code.httpStatus >= 500 && error.code != .gatewayTimeout {
+                hub.logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            }
             return error.response
         } catch {
             hub.logger.error("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
@@ -30,6 +41,27 @@ struct RESTRouter: Sendable {
     private func route(_ r: HTTPRequest) async throws -> HTTPResponse {
         let s = r.segments
         switch (r.method, s.count, s.first) {
+        case (.POST, 2, "devices") where s[1] == "query":
+            throw HubError.argumentInvalid("query: soon")
+        case (_, 2, "twins"), (_, 4, "twins") where s[2] == "modules":
+            let module = s.count == 4 ? s[3] : nil
+            switch r.method {
+            case .GET: return try await twins.get(s[1], module)
+            case .PATCH: return try await twins.update(s[1], module, r, replace: false)
+            case .PUT: return try await twins.update(s[1], module, r, replace: true)
+            default: throw methodNotAllowed(r)
+            }
+        case (.POST, 3, "twins") where s[2] == "methods":
+            return try await methods.invoke(s[1], nil, r)
+        case (.POST, 5, "twins") where s[2] == "modules" && s[4] == "methods":
+            return try await methods.invoke(s[1], s[3], r)
+        case (_, 5, "$outpost") where s[1] == "devices" && s[3] == "messages" && s[4] == "devicebound":
+            switch r.method {
+            case .POST: return try await cloudToDevice.send(s[2], r)
+            case .GET: return try await cloudToDevice.list(s[2])
+            case .DELETE: return try await cloudToDevice.purge(s[2])
+            default: throw methodNotAllowed(r)
+            }
         case (.GET, 1, "devices"):
             return try await registry.listDevices(top: r.query["top"].flatMap(Int.init))
         case (_, 2, "devices"):

@@ -28,8 +28,13 @@ public struct MQTTChannel: Sendable {
         /// Persist (for a durable session) then answer with SUBACK.
         case subscribe(packetID: UInt16, granted: [Subscribe.Request], durable: Bool)
         case unsubscribe(packetID: UInt16, filters: [String], durable: Bool)
-        /// Twin and method traffic, handled by later layers; answered with a status for now.
-        case unsupportedRequest(topic: String, requestID: String)
+        /// The device asked for its twin; answer on `$iothub/twin/res/…`.
+        case twinGet(requestID: String)
+        case twinPatchReported(requestID: String, payload: ByteBuffer)
+        /// The device answered a direct method.
+        case methodResponse(status: Int, requestID: String, payload: ByteBuffer)
+        /// The client acknowledged a QoS 1 PUBLISH the hub sent (a cloud-to-device message).
+        case acknowledged(packetID: UInt16)
         case close(DisconnectReason)
     }
 
@@ -121,8 +126,8 @@ public struct MQTTChannel: Sendable {
             return close(.protocolViolation("second CONNECT on one connection"))
         case .publish(let publish):
             return handlePublish(publish, session: session)
-        case .puback:
-            return []
+        case .puback(let packetID):
+            return [.acknowledged(packetID: packetID)]
         case .pubrec, .pubrel, .pubcomp:
             return close(.protocolViolation("QoS 2 is not supported by IoT Hub"))
         case .subscribe(let subscribe):
@@ -164,10 +169,12 @@ public struct MQTTChannel: Sendable {
         switch inbound {
         case .telemetry(let identity, let bag):
             return [.storeTelemetry(identity, propertyBag: String(bag), payload: publish.payload, packetID: publish.packetID)]
-        case .twinGet(let rid), .twinPatchReported(let rid):
-            return ackIfNeeded(publish) + [.unsupportedRequest(topic: publish.topic, requestID: rid)]
-        case .methodResponse:
-            return ackIfNeeded(publish)
+        case .twinGet(let rid):
+            return ackIfNeeded(publish) + [.twinGet(requestID: rid)]
+        case .twinPatchReported(let rid):
+            return ackIfNeeded(publish) + [.twinPatchReported(requestID: rid, payload: publish.payload)]
+        case .methodResponse(let status, let rid):
+            return ackIfNeeded(publish) + [.methodResponse(status: status, requestID: rid, payload: publish.payload)]
         }
     }
 

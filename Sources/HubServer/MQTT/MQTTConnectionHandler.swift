@@ -3,6 +3,7 @@ import HubStore
 import IoTProtocol
 import Logging
 import MQTT
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The connection layer of one MQTT client (TCP+TLS or WebSocket): feeds packets to the pure
@@ -14,17 +15,22 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     enum Transport: String { case mqtt = "Mqtt", mqttWebSocket = "MqttWs" }
 
-    private let hub: Hub
+    let hub: Hub
     private let transport: Transport
-    private var channel = MQTTChannel()
-    private var context: ChannelHandlerContext?
-    private var logger: Logger
+    private(set) var channel = MQTTChannel()
+    private(set) var context: ChannelHandlerContext?
+    private(set) var logger: Logger
     private var lastReceived = NIODeadline.now()
     private var connectTimer: Scheduled<Void>?
     private var keepAliveTimer: RepeatedTask?
     private var closeReason: DisconnectReason?
-    private var registeredClientID: String?
+    var isOpen: Bool { closeReason == nil }
+    private(set) var registeredClientID: String?
     private var remoteAddress = "unknown"
+    /// Shared with the connection registry, so other threads can see what this client listens to.
+    let pushSubscriptions = NIOLockedValueBox<PushSubscriptions>([])
+    /// Cloud-to-device messages sent and not yet acknowledged.
+    var c2dInFlight = CloudToDeviceWindow()
 
     init(hub: Hub, transport: Transport) {
         self.hub = hub
@@ -75,6 +81,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         } else {
             logger.debug("connection closed before CONNECT completed", metadata: ["reason": "\(reason)"])
         }
+        failInFlightWork()
         context.fireChannelInactive()
     }
 
@@ -93,18 +100,23 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 subscribe(packetID: packetID, granted: granted, durable: durable)
             case .unsubscribe(let packetID, let filters, let durable):
                 unsubscribe(packetID: packetID, filters: filters, durable: durable)
-            case .unsupportedRequest(let topic, let rid):
-                logger.warning("twin and method requests are not served yet", metadata: ["topic": "\(topic)"])
-                if topic.hasPrefix("$iothub/twin/") {
-                    send(.publish(Publish(topic: IoTTopic.twinResponse(status: 501, requestID: rid), payload: ByteBuffer())))
+            case .twinGet(let rid):
+                serveTwinGet(requestID: rid)
+            case .twinPatchReported(let rid, let payload):
+                serveReportedPatch(requestID: rid, payload: payload)
+            case .methodResponse(let status, let rid, let payload):
+                if let clientID = registeredClientID {
+                    hub.methods.complete(requestID: rid, from: clientID, status: status, payload: payload)
                 }
+            case .acknowledged(let packetID):
+                cloudToDeviceAcknowledged(packetID: packetID)
             case .close(let reason):
                 close(reason)
             }
         }
     }
 
-    private func send(_ packet: MQTTPacket) {
+    func send(_ packet: MQTTPacket) {
         context?.writeAndFlush(wrapOutboundOut(packet), promise: nil)
     }
 
@@ -144,10 +156,16 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         connectTimer?.cancel()
         self.generationID = generationID
         let clientID = identity.clientID
-        let entry = ConnectionRegistry.Entry(id: ObjectIdentifier(self), channel: context.channel) { [weak self] reason in
-            guard let self else { return }
-            self.context?.eventLoop.execute { self.close(reason) }
-        }
+        let loop = context.eventLoop
+        let entry = ConnectionRegistry.Entry(
+            id: ObjectIdentifier(self), channel: context.channel,
+            close: { [weak self] reason in
+                loop.execute { self?.close(reason) }
+            },
+            push: { [weak self] push in
+                loop.execute { self?.receivePush(push) }
+            },
+            subscriptions: pushSubscriptions)
         if let previous = hub.connections.register(clientID, entry) {
             previous.close(.replacedByNewConnection)
         }
@@ -159,6 +177,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let subscriptions = (session ?? [:]).compactMapValues { QoS(rawValue: $0) }
         perform(channel.authenticated(sessionPresent: session != nil, subscriptions: subscriptions))
         startKeepAlive(seconds: Int(connect.keepAliveSeconds), on: context.eventLoop)
+        subscriptionsChanged()
     }
 
     /// MQTT 3.1.1 §3.1.2.10: the server disconnects a client silent for 1.5 × its keep-alive.
@@ -204,14 +223,14 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private func subscribe(packetID: UInt16, granted: [Subscribe.Request], durable: Bool) {
         guard let context, let clientID = registeredClientID else { return }
         let ack = MQTTPacket.suback(SubAck(packetID: packetID, results: granted.map { $0.qos }))
-        guard durable else { send(ack); return }
+        guard durable else { send(ack); subscriptionsChanged(); return }
         let store = hub.store
         let pairs = granted.map { ($0.topicFilter, $0.qos.rawValue) }
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.completeWithTask { try await store.addSubscriptions(clientID: clientID, pairs) }
         promise.futureResult.whenComplete { [self] result in
             switch result {
-            case .success: send(ack)
+            case .success: send(ack); subscriptionsChanged()
             case .failure(let error): close(.serverError("saving subscriptions failed: \(error)"))
             }
         }
@@ -219,6 +238,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func unsubscribe(packetID: UInt16, filters: [String], durable: Bool) {
         guard let context, let clientID = registeredClientID else { return }
+        subscriptionsChanged()
         guard durable else { send(.unsuback(packetID: packetID)); return }
         let store = hub.store
         let promise = context.eventLoop.makePromise(of: Void.self)

@@ -10,7 +10,7 @@ struct RegistryAPI: Sendable {
     let store: SQLiteHubStore
 
     func getDevice(_ id: String) async throws -> HTTPResponse {
-        guard let r = try await store.identity(deviceID: id) else { throw notFound(id, nil) }
+        guard let r = try await store.identity(deviceID: id) else { throw HubError.notFound(id, nil) }
         return .encodable(RegistryJSON.device(r), headers: etagHeader(r))
     }
 
@@ -19,12 +19,12 @@ struct RegistryAPI: Sendable {
     }
 
     func getModule(_ id: String, _ module: String) async throws -> HTTPResponse {
-        guard let r = try await store.identity(deviceID: id, moduleID: module) else { throw notFound(id, module) }
+        guard let r = try await store.identity(deviceID: id, moduleID: module) else { throw HubError.notFound(id, module) }
         return .encodable(RegistryJSON.module(r), headers: etagHeader(r))
     }
 
     func listModules(_ id: String) async throws -> HTTPResponse {
-        guard try await store.identity(deviceID: id) != nil else { throw notFound(id, nil) }
+        guard try await store.identity(deviceID: id) != nil else { throw HubError.notFound(id, nil) }
         return .encodable(try await store.modules(deviceID: id).map(RegistryJSON.module))
     }
 
@@ -83,14 +83,14 @@ struct RegistryAPI: Sendable {
         do { try await store.create(r) } catch StoreError.alreadyExists {
             throw HubError(.moduleAlreadyExistsOnDevice, "A module with ID '\(module)' is already registered on device '\(id)'.")
         } catch StoreError.notFound {
-            throw notFound(id, nil)
+            throw HubError.notFound(id, nil)
         }
         return .encodable(RegistryJSON.module(r), status: .created, headers: etagHeader(r))
     }
 
     func delete(_ id: String, _ module: String?, ifMatch: String?) async throws -> HTTPResponse {
         do { try await store.delete(deviceID: id, moduleID: module, ifMatch: ifMatch) } catch StoreError.notFound {
-            throw notFound(id, module)
+            throw HubError.notFound(id, module)
         } catch StoreError.preconditionFailed(let current) {
             throw stale(ifMatch ?? "", current)
         }
@@ -117,15 +117,10 @@ struct RegistryAPI: Sendable {
                 return next
             }
         } catch StoreError.notFound {
-            throw notFound(id, module)
+            throw HubError.notFound(id, module)
         } catch StoreError.preconditionFailed(let current) {
             throw stale(ifMatch, current)
         }
-    }
-
-    private func notFound(_ id: String, _ module: String?) -> HubError {
-        if let module { return HubError(.moduleNotFound, "Module '\(module)' on device '\(id)' not found.") }
-        return HubError(.deviceNotFound, "Device '\(id)' not found.")
     }
 
     private func stale(_ sent: String, _ current: String) -> HubError {

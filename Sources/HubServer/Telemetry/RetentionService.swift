@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Removes telemetry older than the retention period, once a minute.
+/// Removes telemetry older than the retention period and expired cloud-to-device messages
+/// (so that the registry's message counts drop when they expire), once a minute.
 struct RetentionService: Service {
     let hub: Hub
 
@@ -13,6 +14,8 @@ struct RetentionService: Service {
             do {
                 let removed = try await hub.store.deleteMessages(enqueuedBefore: cutoff)
                 if removed > 0 { hub.logger.info("retention removed old telemetry", metadata: ["messages": "\(removed)"]) }
+                let expired = try await hub.store.expireCloudToDevice(now: Date())
+                if expired > 0 { hub.logger.info("cloud-to-device messages expired undelivered", metadata: ["messages": "\(expired)"]) }
             } catch {
                 hub.logger.error("retention sweep failed", metadata: ["error": "\(error)"])
             }
