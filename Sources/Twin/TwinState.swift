@@ -157,7 +157,7 @@ public struct TwinSection: Codable, Sendable, Equatable {
 public enum TwinRules {
     /// Desired and reported properties are each limited to 32 KiB; tags to 8 KiB.
     public static func maxBytes(section: String) -> Int { section == "tags" ? 8 * 1024 : 32 * 1024 }
-    /// Objects may nest at most 10 levels below the section root.
+    /// Properties may nest at most 10 levels: `{"a":1}` is one level, `{"a":{"b":1}}` two.
     public static let maxDepth = 10
 
     public struct Violation: Error, CustomStringConvertible, Equatable {
@@ -175,9 +175,9 @@ public enum TwinRules {
     }
 
     static func check(_ values: [String: JSONValue], section: String) throws {
-        let depth = JSONValue.object(values).depth - 1
+        let depth = JSONValue.object(values).depth
         if depth > maxDepth {
-            throw Violation(description: "\(section) is nested \(depth) levels deep; a twin allows at most \(maxDepth) levels of objects below \(section)")
+            throw Violation(description: "\(section) is nested \(depth) levels deep; a twin allows at most \(maxDepth) levels")
         }
         let size = JSONValue.object(values).jsonText.utf8.count
         let limit = maxBytes(section: section)
