@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "HubServerTests", dependencies: ["HubServer", "IoTProtocol", "MQTT"]),
         .testTarget(name: "IoTProtocolTests", dependencies: ["IoTProtocol"]),
-        .testTarget(name: "HubStoreTests", dependencies: ["HubStore"]),
+        .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),
     ],
     swiftLanguageModes: [.v5]
 )
