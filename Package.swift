@@ -72,7 +72,9 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
-        .testTarget(name: "HubServerTests", dependencies: ["HubServer", "IoTProtocol", "MQTT"]),
+        .testTarget(name: "HubServerTests", dependencies: [
+            "HubServer", "IoTProtocol", "MQTT", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "IoTProtocolTests", dependencies: ["IoTProtocol"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),
     ],
