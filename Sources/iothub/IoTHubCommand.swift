@@ -11,6 +11,6 @@ struct IoTHubCommand: AsyncParsableCommand {
             the CA) or --login with the service connection string (`iothub connection-string`).
             """,
         subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self,
-                      TwinCommand.self, MethodCommand.self, C2DCommand.self,
+                      TwinCommand.self, MethodCommand.self, C2DCommand.self, QueryCommand.self,
                       MonitorEvents.self, TelemetryCommand.self])
 }
