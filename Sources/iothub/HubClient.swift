@@ -33,7 +33,10 @@ struct HubClient {
         return token?.text ?? ""
     }
 
+    /// `contentType` is for raw bodies (a cloud-to-device message's payload); `timeout` bounds the
+    /// whole exchange, so a direct method passes more than its own response timeout.
     func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [],
+                 contentType: String = "application/json; charset=utf-8",
                  timeout: TimeAmount = .seconds(30)) async throws -> (HTTPResponseStatus, HTTPHeaders, Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -41,7 +44,7 @@ struct HubClient {
         request.headers.add(name: "Accept", value: "application/json")
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse
@@ -50,7 +53,7 @@ struct HubClient {
         }
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readableBytesView)
-        guard (200..<300).contains(response.status.code) else { throw Self.error(response.status, data) }
+        guard (200..<300).contains(response.status.code) else { throw Self.error(response.status, data, response.headers) }
         return (response.status, response.headers, data)
     }
 
@@ -64,7 +67,7 @@ struct HubClient {
         }
         guard response.status == .ok else {
             let bytes = try await response.body.collect(upTo: 1 << 20)
-            throw Self.error(response.status, Data(bytes.readableBytesView))
+            throw Self.error(response.status, Data(bytes.readableBytesView), response.headers)
         }
         var pending = [UInt8]()
         for try await chunk in response.body {
@@ -77,25 +80,56 @@ struct HubClient {
         }
     }
 
-    func json(_ method: HTTPMethod, _ path: String, body: Any? = nil, headers: [(String, String)] = []) async throws -> Any {
-        let data = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let (_, _, out) = try await request(method, path, body: data, headers: headers)
-        if out.isEmpty { return NSNull() }
-        return try JSONSerialization.jsonObject(with: out)
+    func json(_ method: HTTPMethod, _ path: String, body: Any? = nil, headers: [(String, String)] = [],
+              timeout: TimeAmount = .seconds(30)) async throws -> Any {
+        try await jsonWithHeaders(method, path, body: body, headers: headers, timeout: timeout).0
     }
 
-    static func error(_ status: HTTPResponseStatus, _ data: Data) -> CLIError {
-        if let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let message = obj["Message"] as? String {
-            // "ErrorCode:DeviceNotFound;Device 'x' not found."
-            var text = message
-            if message.hasPrefix("ErrorCode:"), let semi = message.firstIndex(of: ";") {
-                let name = message[message.index(message.startIndex, offsetBy: 10)..<semi]
-                let code = (obj["errorCode"] as? Int).map { " \($0)" } ?? ""
-                text = "\(name)\(code): \(message[message.index(after: semi)...])"
-            }
-            return CLIError(text)
+    /// The answer and its headers, for the calls that read ETag or continuation tokens.
+    func jsonWithHeaders(_ method: HTTPMethod, _ path: String, body: Any? = nil, headers: [(String, String)] = [],
+                         timeout: TimeAmount = .seconds(30)) async throws -> (Any, HTTPHeaders) {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed, .sortedKeys]) }
+        let (_, responseHeaders, out) = try await request(method, path, body: data, headers: headers, timeout: timeout)
+        return (try Self.decode(out), responseHeaders)
+    }
+
+    static func decode(_ data: Data) throws -> Any {
+        if data.isEmpty { return NSNull() }
+        do { return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw CLIError("the hub's answer is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
-        return CLIError("the hub answered \(status.code) \(status.reasonPhrase)")
+    }
+
+    /// The hub's error (`{"Message":"ErrorCode:Name;text"}`, the number in `errorCode` or implied
+    /// by the `iothub-errorcode` header) as "Name 404103: text", plus what to do for the codes a
+    /// user can act on.
+    static func error(_ status: HTTPResponseStatus, _ data: Data, _ headers: HTTPHeaders = [:]) -> CLIError {
+        let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        var name = headers.first(name: "iothub-errorcode")
+        var text = obj?["Message"] as? String
+        if let message = text, message.hasPrefix("ErrorCode:"), let semi = message.firstIndex(of: ";") {
+            name = String(message[message.index(message.startIndex, offsetBy: 10)..<semi])
+            text = String(message[message.index(after: semi)...])
+        }
+        guard name != nil || text != nil else { return CLIError("the hub answered \(status.code) \(status.reasonPhrase)") }
+        let number = (obj?["errorCode"] as? Int) ?? IoTHubErrorCode.allCases.first { $0.name == name }?.rawValue
+        let code = number.flatMap(IoTHubErrorCode.init(rawValue:))
+        var line = [name, number.map(String.init)].compactMap { $0 }.joined(separator: " ")
+        if let text { line = line.isEmpty ? text : "\(line): \(text)" }
+        if let hint = code.flatMap(hint) { line += "\n" + hint }
+        return CLIError(line)
+    }
+
+    private static func hint(_ code: IoTHubErrorCode) -> String? {
+        switch code {
+        case .preconditionFailed, .etagDoesNotMatch:
+            "It changed since its ETag was read: show it again, then retry with the new ETag."
+        case .deviceNotOnline:
+            "The device is not connected, or has not subscribed to direct methods. Give it time with --connect-timeout."
+        case .gatewayTimeout:
+            "The device did not answer in time; a longer --timeout may help if the method is slow."
+        default: nil
+        }
     }
 
     static func path(_ segments: String...) -> String {

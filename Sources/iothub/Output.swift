@@ -3,8 +3,32 @@ import Foundation
 /// Output for people (aligned tables) and for programs (`--output json`).
 enum Output {
     static func printJSON(_ value: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        print(String(decoding: data, as: UTF8.self))
+        print(json(value, pretty: true))
+    }
+
+    /// Sorted JSON text of any value, fragments included (a method's payload may be `42` or `"ok"`).
+    static func json(_ value: Any, pretty: Bool = false) -> String {
+        let options: JSONSerialization.WritingOptions = pretty
+            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+            : [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: options)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A section title above a block of JSON; bold on a terminal like the table headers.
+    static func printHeading(_ title: String) {
+        print(isatty(STDOUT_FILENO) != 0 ? "\u{1B}[1m\(title)\u{1B}[0m" : title)
+    }
+
+    /// One table cell for a JSON value: text as is, objects and arrays as compact JSON.
+    static func cell(_ any: Any?) -> String {
+        switch any {
+        case let s as String: return s
+        case let o as [String: Any]: return json(o)
+        case let a as [Any]: return json(a)
+        case nil, is NSNull: return "-"
+        default: return json(any!)
+        }
     }
 
     static func printLine(_ value: Any) {
