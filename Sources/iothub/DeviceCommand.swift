@@ -14,7 +14,8 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "enabled or disabled.") var status: String?
         @OptionGroup var keys: SymmetricKeyOptions
         @Flag(help: "Mark the device as an IoT Edge device.") var edge = false
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -29,7 +30,8 @@ struct DeviceCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a device.")
         @Argument(help: "The device id.") var deviceID: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -41,7 +43,8 @@ struct DeviceCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices.")
         @Option(help: "At most this many.") var top: Int?
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -63,7 +66,8 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Why the status was set.") var statusReason: String?
         @OptionGroup var keys: SymmetricKeyOptions
         @Option(help: "Update only if the device's ETag is this one (default: any).") var etag: String?
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {

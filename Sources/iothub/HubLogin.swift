@@ -64,6 +64,15 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
 }
 
+/// `--json`, the spelling every reporting command shares, and `--output table|json`, kept for
+/// scripts written against the first commands.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON for programs instead of a table.") var json = false
+    @Option(help: "table or json (the same as --json).") var output: OutputFormat = .table
+
+    var format: OutputFormat { json ? .json : output }
+}
+
 /// `--primary-key` and `--secondary-key` of the create and update commands.
 struct SymmetricKeyOptions: ParsableArguments {
     @Option(help: "Base64 primary key (default: generated on create, kept on update).")

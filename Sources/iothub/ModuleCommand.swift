@@ -12,7 +12,8 @@ struct ModuleCommand: AsyncParsableCommand {
         @Argument(help: "The device id.") var deviceID: String
         @Argument(help: "The module id.") var moduleID: String
         @OptionGroup var keys: SymmetricKeyOptions
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -27,7 +28,8 @@ struct ModuleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a module.")
         @Argument(help: "The device id.") var deviceID: String
         @Argument(help: "The module id.") var moduleID: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -39,7 +41,8 @@ struct ModuleCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a device's modules.")
         @Argument(help: "The device id.") var deviceID: String
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
@@ -58,7 +61,8 @@ struct ModuleCommand: AsyncParsableCommand {
         @Argument(help: "The module id.") var moduleID: String
         @OptionGroup var keys: SymmetricKeyOptions
         @Option(help: "Update only if the module's ETag is this one (default: any).") var etag: String?
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {

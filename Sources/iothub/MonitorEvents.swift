@@ -17,7 +17,8 @@ struct MonitorEvents: AsyncParsableCommand {
     @Option(help: "Start at this sequence number instead of the group's position.") var fromSequence: Int64?
     @Option(help: "Stop after this many messages.") var count: Int?
     @Option(help: "Stop after this many seconds without a new message.") var timeout: Double?
-    @Option(help: "table or json (one JSON object per line).") var output: OutputFormat = .table
+    @OptionGroup var outputOptions: OutputOptions
+    var output: OutputFormat { outputOptions.format }
     @OptionGroup var hub: HubLogin
 
     func validate() throws {
@@ -108,7 +109,8 @@ struct TelemetryCommand: AsyncParsableCommand {
 
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "How much telemetry the hub keeps, for how long, and where each consumer group stands.")
-        @Option(help: "table or json.") var output: OutputFormat = .table
+        @OptionGroup var outputOptions: OutputOptions
+        var output: OutputFormat { outputOptions.format }
         @OptionGroup var hub: HubLogin
 
         func run() async throws {
