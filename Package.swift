@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "HubServer", dependencies: [
-            "MQTT", "IoTProtocol", "HubStore", "Twin",
+            "MQTT", "IoTProtocol", "HubStore", "Twin", "TwinQuery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,7 +10,7 @@ struct RESTRouter: Sendable {
     let twins: TwinAPI
     let methods: MethodAPI
     let cloudToDevice: CloudToDeviceAPI
-    // let query: QueryAPI
+    let query: QueryAPI
 
     init(hub: Hub) {
         self.hub = hub
@@ -19,7 +19,7 @@ struct RESTRouter: Sendable {
         self.twins = TwinAPI(hub: hub)
         self.methods = MethodAPI(hub: hub)
         self.cloudToDevice = CloudToDeviceAPI(hub: hub)
-        // self.query = QueryAPI(hub: hub)
+        self.query = QueryAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
@@ -42,7 +42,7 @@ struct RESTRouter: Sendable {
         let s = r.segments
         switch (r.method, s.count, s.first) {
         case (.POST, 2, "devices") where s[1] == "query":
-            throw HubError.argumentInvalid("query: soon")
+            return try await query.run(r)
         case (_, 2, "twins"), (_, 4, "twins") where s[2] == "modules":
             let module = s.count == 4 ? s[3] : nil
             switch r.method {
