@@ -143,8 +143,11 @@ final class OpenChannels: Sendable {
         }
     }
 
+    /// Closes them all at once: one by one, each TLS close would wait for its peer in turn.
     func closeAll() async {
         let all = channels.withLockedValue { Array($0.values) }
-        for channel in all { try? await channel.close() }
+        await withTaskGroup(of: Void.self) { group in
+            for channel in all { group.addTask { try? await channel.close() } }
+        }
     }
 }

@@ -47,6 +47,10 @@ public struct HubCertificates: Sendable {
         let key = try NIOSSLPrivateKey(bytes: Array(serverKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        // How long a closing connection waits for the peer's close_notify. Clients that keep
+        // idle HTTPS connections (msrest) never send one, and NIO's 5 s default made every
+        // shutdown wait that long.
+        tls.shutdownTimeout = .seconds(1)
         return tls
     }
 
