@@ -64,11 +64,12 @@ let package = Package(
         ]),
         // libFuzzer target for the MQTT decoder (built with -sanitize=fuzzer by Fuzz/run); without
         // FUZZING it replays the inputs given as arguments, so the corpus runs as a regression test.
+        .target(name: "FuzzReplay", path: "Fuzz/FuzzReplay"),
         .executableTarget(name: "MQTTFuzz", dependencies: [
-            "MQTT", .product(name: "NIOCore", package: "swift-nio"),
+            "MQTT", "FuzzReplay", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Fuzz/MQTTFuzz"),
         // The same for the query parser: FUZZING builds a libFuzzer target, otherwise corpus replay.
-        .executableTarget(name: "QueryFuzz", dependencies: ["TwinQuery", "Twin"], path: "Fuzz/QueryFuzz"),
+        .executableTarget(name: "QueryFuzz", dependencies: ["TwinQuery", "Twin", "FuzzReplay"], path: "Fuzz/QueryFuzz"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),

@@ -105,72 +105,13 @@ func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<
     return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
 }
 #else
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The files named on the command line, directories expanded (recursively, sorted).
-func inputFiles(_ arguments: [String]) -> [String] {
-    let fm = FileManager.default
-    var files: [String] = []
-    for argument in arguments {
-        var isDirectory = false
-        guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-            print("QueryFuzz: \(argument): no such file or directory")
-            exit(2)
-        }
-        if isDirectory {
-            let entries = ((try? fm.subpathsOfDirectory(atPath: argument)) ?? []).sorted()
-            for entry in entries {
-                let path = argument + "/" + entry
-                var entryIsDirectory = false
-                if fm.fileExists(atPath: path, isDirectory: &entryIsDirectory), !entryIsDirectory { files.append(path) }
-            }
-        } else {
-            files.append(argument)
-        }
-    }
-    return files
-}
+import FuzzReplay
 
 /// Replay mode: `QueryFuzz FILE_OR_DIR...`.
 @main
 struct ReplayCommand {
     static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.isEmpty || arguments.contains("-h") || arguments.contains("--help") {
-            print("""
-                usage: QueryFuzz FILE_OR_DIR...
-                Replays fuzz inputs through the query parser, evaluator and print round-trip check (the fuzzing build is made by Fuzz/run).
-                """)
-            exit(arguments.isEmpty ? 2 : 0)
-        }
-        let files = inputFiles(arguments)
-        if files.isEmpty {
-            print("QueryFuzz: no input files in \(arguments.joined(separator: " "))")
-            exit(2)
-        }
-        var failures = 0
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                print("QueryFuzz: \(file): cannot read")
-                failures += 1
-                continue
-            }
-            if let failure = data.withUnsafeBytes(checkInput) {
-                print("FAIL \(file): \(failure)")
-                failures += 1
-            }
-        }
-        print("\(files.count) inputs replayed, \(failures) failures")
-        exit(failures == 0 ? 0 : 1)
+        FuzzReplay.run(tool: "QueryFuzz", purpose: "Replays fuzz inputs through the query parser, evaluator and print round-trip check", check: checkInput)
     }
 }
 #endif
