@@ -14,6 +14,8 @@ public final class Hub: Sendable {
     public let feed: TelemetryFeed
     public let connections: ConnectionRegistry
     public let methods: MethodDispatcher
+    public let diagnostics: DiagnosticLog
+    public let metrics: HubMetrics
     public let logger: Logger
     private let lock: DataDirectoryLock
 
@@ -40,6 +42,8 @@ public final class Hub: Sendable {
         let connections = ConnectionRegistry()
         self.connections = connections
         self.methods = MethodDispatcher(connections: connections)
+        self.diagnostics = try DiagnosticLog(store: store, host: config.host, logger: logger)
+        self.metrics = HubMetrics()
         try HubEndpointFile(host: config.host, mqttPort: config.mqttPort, httpsPort: config.httpsPort)
             .write(to: config.file("hub.json"))
     }

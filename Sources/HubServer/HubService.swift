@@ -23,13 +23,15 @@ public struct HubService: Service {
         self.group = group
     }
 
-    /// Services to run in one `ServiceGroup`: the listeners and the retention sweep.
+    /// Services to run in one `ServiceGroup`. A group stops its services in reverse order, so
+    /// the listeners stop first (their disconnects still reach the diagnostic log), and the
+    /// store closes last.
     public static func services(for hub: Hub) -> [any Service] {
-        [HubService(hub: hub), RetentionService(hub: hub)]
+        [StoreService(hub: hub), DiagnosticLogService(hub: hub), MetricsService(hub: hub), AlertService(hub: hub),
+         HubService(hub: hub), RetentionService(hub: hub)]
     }
 
     public func run() async throws {
-        hub.writer.start()
         let tls = try NIOSSLContext(configuration: hub.certificates.serverTLSConfiguration())
         let config = hub.config
         let mqtt: Channel
@@ -38,7 +40,6 @@ public struct HubService: Service {
             mqtt = try await bootstrap(tls: tls, pipeline: { [self] in configureMQTT($0) }).bind(host: config.bindAddress, port: config.mqttPort).get()
             https = try await bootstrap(tls: tls, pipeline: { [self] in configureHTTPS($0) }).bind(host: config.bindAddress, port: config.httpsPort).get()
         } catch {
-            hub.writer.stop()
             throw ListenError(address: config.bindAddress, mqttPort: config.mqttPort, httpsPort: config.httpsPort, underlying: error)
         }
         hub.logger.info("Outpost hub listening", metadata: [
@@ -51,9 +52,6 @@ public struct HubService: Service {
         try? await https.close()
         for entry in hub.connections.all() { entry.close(.hubShuttingDown) }
         await openChannels.closeAll()
-        hub.writer.stop()
-        try? hub.store.close()
-        hub.logger.info("hub stopped; all acknowledged telemetry is stored")
     }
 
     private func bootstrap(tls: NIOSSLContext, pipeline: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> ServerBootstrap {
@@ -95,7 +93,8 @@ public struct HubService: Service {
 
     private func configureHTTPS(_ channel: Channel) -> EventLoopFuture<Void> {
         let hub = self.hub
-        let httpHandler = HTTPServerHandler(router: RESTRouter(hub: hub))
+        let router = RESTRouter(hub: hub)
+        let httpHandler = HTTPServerHandler(respond: { await router.handle($0) })
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: MQTTDecoder.defaultMaxPacketSize,
             shouldUpgrade: { channel, head in
@@ -128,6 +127,20 @@ public struct ListenError: Error, CustomStringConvertible {
         "cannot listen on \(address):\(mqttPort) (MQTT) and \(address):\(httpsPort) (HTTPS): \(underlying). "
             + "Another process may hold the port (ss -ltnp), the address may not be on this machine, "
             + "or ports below 1024 need root: choose others with --mqtt-port and --https-port."
+    }
+}
+
+/// Owns the store's lifetime: starts the telemetry writer, and at the very end of shutdown
+/// writes what it holds and closes the database, so that everything acknowledged is on disk.
+struct StoreService: Service {
+    let hub: Hub
+
+    func run() async throws {
+        hub.writer.start()
+        try? await gracefulShutdown()
+        hub.writer.stop()
+        try? hub.store.close()
+        hub.logger.info("hub stopped; all acknowledged telemetry is stored")
     }
 }
 

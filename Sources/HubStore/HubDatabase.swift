@@ -103,6 +103,50 @@ public enum HubDatabase {
             }
             try db.create(index: "c2d_by_device", on: "c2dMessages", columns: ["deviceId", "id"])
         }
+        m.registerMigration("v3-diagnostics") { db in
+            try db.create(table: "diagnostics") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .integer).notNull()  // Unix milliseconds
+                t.column("category", .text).notNull()
+                t.column("operationName", .text).notNull()
+                t.column("level", .text).notNull()
+                t.column("resultType", .text).notNull()
+                t.column("resultDescription", .text).notNull()
+                t.column("durationMs", .integer)
+                t.column("deviceId", .text)
+                t.column("moduleId", .text)
+                t.column("properties", .text).notNull()
+            }
+            try db.create(index: "diagnostics_by_time", on: "diagnostics", columns: ["category", "time"])
+            try db.create(index: "diagnostics_by_device", on: "diagnostics", columns: ["deviceId", "time"])
+            try db.create(table: "diagnosticSettings") { t in
+                t.primaryKey("category", .text)
+                t.column("enabled", .boolean).notNull()
+                t.column("retentionDays", .integer).notNull()
+                t.column("sink", .text)
+            }
+            try db.create(table: "metricSamples") { t in
+                t.column("name", .text).notNull()
+                t.column("minute", .integer).notNull()  // Unix time / 60
+                t.column("count", .integer).notNull()
+                t.column("total", .double).notNull()
+                t.column("minimum", .double).notNull()
+                t.column("maximum", .double).notNull()
+                t.primaryKey(["name", "minute"])
+            }
+            try db.create(table: "alerts") { t in
+                t.primaryKey("name", .text)
+                t.column("definition", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("updatedTime", .datetime).notNull()
+            }
+            try db.create(table: "alertHistory") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().references("alerts", onDelete: .cascade)
+                t.column("time", .datetime).notNull()
+                t.column("entry", .text).notNull()
+            }
+        }
         return m
     }
 }

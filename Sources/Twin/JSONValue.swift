@@ -108,7 +108,8 @@ extension JSONValue {
         }
     }
 
-    static func format(_ n: Double) -> String {
+    /// A number as JSON writes it: integral values without a fraction.
+    public static func format(_ n: Double) -> String {
         guard n.isFinite else { return "null" }
         if n == n.rounded(), abs(n) < 9_007_199_254_740_992 { return String(Int64(n)) }
         return "\(n)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubServer
+import IoTProtocol
 import Logging
 import ServiceLifecycle
 
@@ -34,15 +35,27 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "How long a client may take to finish TLS and MQTT CONNECT (logged as 500008 GenericTimeout otherwise).")
+    var connectTimeout = "30s"
+
+    @Option(help: "Port for plain-HTTP Prometheus metrics at /metrics on the listen address; 0 turns it off.")
+    var metricsPort = 9464
+
+    @Option(help: "How often metric alerts are evaluated, e.g. 60s, 1m.")
+    var alertInterval = "60s"
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical.")
         }
-        guard let retentionSeconds = DurationParser.seconds(retention), retentionSeconds > 0 else {
-            throw ValidationError("--retention \"\(retention)\" is not a duration such as 1d, 12h, 30m or 3600s.")
-        }
+        let retentionSeconds = try Self.duration(retention, "--retention", 1...(3650 * 86_400))
+        let connectSeconds = try Self.duration(connectTimeout, "--connect-timeout", 1...600)
+        let alertSeconds = try Self.duration(alertInterval, "--alert-interval", 1...3600)
         for (name, port) in [("--mqtt-port", mqttPort), ("--https-port", httpsPort)] where !(1...65535).contains(port) {
             throw ValidationError("\(name) \(port) is not a port number (1 to 65535).")
+        }
+        guard (0...65535).contains(metricsPort) else {
+            throw ValidationError("--metrics-port \(metricsPort) is not a port number (1 to 65535, or 0 to turn metrics off).")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -53,7 +66,9 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "iothub")
         let dir = dataDir.map { URL(fileURLWithPath: $0) } ?? HubConfiguration.defaultDataDirectory
         let config = HubConfiguration(host: host, dataDirectory: dir, mqttPort: mqttPort, httpsPort: httpsPort,
-                                      bindAddress: bind, retention: .seconds(retentionSeconds))
+                                      bindAddress: bind, retention: .seconds(retentionSeconds),
+                                      connectTimeout: .milliseconds(Int64(connectSeconds * 1000)), metricsPort: metricsPort,
+                                      alertInterval: .milliseconds(Int64(alertSeconds * 1000)))
         let hub: Hub
         do { hub = try Hub(config: config, logger: logger) } catch {
             throw CLIError("cannot start the hub: \(error)")
@@ -69,14 +84,12 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-enum DurationParser {
-    /// "90", "90s", "30m", "12h", "1d" → seconds.
-    static func seconds(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Int64)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
-        for (suffix, factor) in units where t.hasSuffix(suffix) {
-            return Int64(t.dropLast()).map { $0 * factor }
+extension Serve {
+    /// Parses a duration option, naming the option and the accepted range when it is wrong.
+    static func duration(_ text: String, _ option: String, _ range: ClosedRange<Double>) throws -> Double {
+        guard let seconds = DurationText.seconds(text), range.contains(seconds) else {
+            throw ValidationError("\(option) \"\(text)\" is not a duration from \(DurationText.iso(seconds: range.lowerBound)) to \(DurationText.iso(seconds: range.upperBound)), such as 90s, 30m, 12h or 1d.")
         }
-        return Int64(t)
+        return seconds
     }
 }

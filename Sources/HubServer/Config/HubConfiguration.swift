@@ -13,10 +13,15 @@ public struct HubConfiguration: Sendable {
     public var retention: Duration
     /// How long a client may take from TCP accept to a completed CONNECT.
     public var connectTimeout: Duration
+    /// Plain-HTTP Prometheus endpoint; 0 turns it off.
+    public var metricsPort: Int
+    /// How often metric alerts are evaluated.
+    public var alertInterval: Duration
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),
-                connectTimeout: Duration = .seconds(30)) {
+                connectTimeout: Duration = .seconds(30), metricsPort: Int = 9464,
+                alertInterval: Duration = .seconds(60)) {
         self.host = host
         self.dataDirectory = dataDirectory
         self.mqttPort = mqttPort
@@ -24,6 +29,8 @@ public struct HubConfiguration: Sendable {
         self.bindAddress = bindAddress ?? (HostName.isIPAddress(host) ? host : (host == "localhost" ? "127.0.0.1" : "0.0.0.0"))
         self.retention = retention
         self.connectTimeout = connectTimeout
+        self.metricsPort = metricsPort
+        self.alertInterval = alertInterval
     }
 
     /// Names that a SAS token's resource may use for this hub.

@@ -28,6 +28,7 @@ public enum HubSetupError: Error, CustomStringConvertible {
     case invalidHost(String)
     case certificate(String)
     case dataDirectoryInUse(String, String)
+    case cannotListen(String, String)
 
     public var description: String {
         switch self {
@@ -37,6 +38,7 @@ public enum HubSetupError: Error, CustomStringConvertible {
         case .certificate(let why): "cannot create the hub's certificates: \(why)"
         case .dataDirectoryInUse(let dir, let pid):
             "another iothub serve (pid \(pid)) is using \(dir): stop it first, or give this one its own --data-dir."
+        case .cannotListen(let what, let why): "cannot listen on \(what): \(why)."
         }
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Gathers a request, hands it to the router off the event loop, writes the response.
+/// Gathers a request, hands it to `respond` (the REST router, or the metrics page) off the
+/// event loop, writes the response.
 /// `HTTPServerPipelineHandler` (configured before it) keeps pipelined requests in order.
 final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
@@ -11,13 +12,14 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
     /// Larger bodies than any registry or twin document are refused rather than buffered.
     static let maxBodySize = 1 << 20
 
-    private let router: RESTRouter
+    typealias Respond = @Sendable (HTTPRequest) async -> HTTPResponse
+    private let respond: Respond
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
     private var streamTask: Task<Void, Never>?
 
-    init(router: RESTRouter) { self.router = router }
+    init(respond: @escaping Respond) { self.respond = respond }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -35,10 +37,10 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
                 return
             }
             let request = HTTPRequest(head: head, body: body)
-            let router = self.router
+            let respond = self.respond
             let loop = context.eventLoop
             let promise = loop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask { await router.handle(request) }
+            promise.completeWithTask { await respond(request) }
             promise.futureResult.whenSuccess { [self] response in
                 write(response, head: head, context: context)
             }

@@ -11,6 +11,10 @@ struct RESTRouter: Sendable {
     let methods: MethodAPI
     let cloudToDevice: CloudToDeviceAPI
     let query: QueryAPI
+    let diagnostics: DiagnosticsAPI
+    let diagnosis: DiagnosisAPI
+    let metrics: MetricsAPI
+    let alerts: AlertsAPI
 
     init(hub: Hub) {
         self.hub = hub
@@ -20,6 +24,10 @@ struct RESTRouter: Sendable {
         self.methods = MethodAPI(hub: hub)
         self.cloudToDevice = CloudToDeviceAPI(hub: hub)
         self.query = QueryAPI(hub: hub)
+        self.diagnostics = DiagnosticsAPI(hub: hub)
+        self.diagnosis = DiagnosisAPI(hub: hub)
+        self.metrics = MetricsAPI(hub: hub)
+        self.alerts = AlertsAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
@@ -62,6 +70,10 @@ struct RESTRouter: Sendable {
             case .DELETE: return try await cloudToDevice.purge(s[2])
             default: throw methodNotAllowed(r)
             }
+        case (_, _, "$outpost") where s.count >= 2 && ["diagnostics", "metrics", "alerts", "logs"].contains(s[1]):
+            return try await monitoring(r, Array(s.dropFirst()))
+        case (.GET, 4, "$outpost") where s[1] == "devices" && s[3] == "diagnosis":
+            return try await diagnosis.diagnose(s[2], r)
         case (.GET, 1, "devices"):
             return try await registry.listDevices(top: r.query["top"].flatMap(Int.init))
         case (_, 2, "devices"):
@@ -94,6 +106,23 @@ struct RESTRouter: Sendable {
             return try await events.checkpoint(s[2], r)
         default:
             throw HubError.argumentInvalid("No such resource: \(r.method.rawValue) \(r.path).")
+        }
+    }
+
+    /// Outpost's monitoring endpoints: diagnostic settings and records, metrics, alerts.
+    private func monitoring(_ r: HTTPRequest, _ s: [String]) async throws -> HTTPResponse {
+        switch (r.method, s.count, s[0]) {
+        case (.GET, 2, "diagnostics") where s[1] == "settings": return diagnostics.settings()
+        case (.PUT, 3, "diagnostics") where s[1] == "settings": return try await diagnostics.updateSetting(s[2], r)
+        case (.GET, 2, "diagnostics") where s[1] == "records": return try await diagnostics.records(r)
+        case (.GET, 1, "metrics"): return metrics.list()
+        case (.GET, 2, "metrics"): return try await metrics.show(s[1], r)
+        case (.GET, 1, "alerts"): return try await alerts.list()
+        case (.GET, 2, "alerts"): return try await alerts.get(s[1])
+        case (.PUT, 2, "alerts"): return try await alerts.put(s[1], r)
+        case (.DELETE, 2, "alerts"): return try await alerts.delete(s[1])
+        case (.GET, 3, "alerts") where s[2] == "history": return try await alerts.history(s[1])
+        default: throw HubError.argumentInvalid("No such resource: \(r.method.rawValue) \(r.path).")
         }
     }
 

@@ -74,6 +74,11 @@ public final class ConnectionRegistry: Sendable {
 
     public var count: Int { entries.withLockedValue { $0.count } }
 
+    /// Devices with at least one connection (the device's own, or one of its modules').
+    public var connectedDeviceCount: Int {
+        entries.withLockedValue { map in Set(map.keys.map { $0.split(separator: "/", maxSplits: 1)[0] }).count }
+    }
+
     public func all() -> [Entry] { entries.withLockedValue { Array($0.values) } }
 
     public func entry(_ clientID: String) -> Entry? { entries.withLockedValue { $0[clientID] } }

@@ -31,16 +31,20 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     let pushSubscriptions = NIOLockedValueBox<PushSubscriptions>([])
     /// Cloud-to-device messages sent and not yet acknowledged.
     var c2dInFlight = CloudToDeviceWindow()
+    /// Who this connection is and since when, for the Connections log.
+    var facts: ConnectionFacts
 
     init(hub: Hub, transport: Transport) {
         self.hub = hub
         self.transport = transport
         self.logger = hub.logger
+        self.facts = ConnectionFacts(protocolName: transport.rawValue)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         remoteAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        facts.remoteAddress = remoteAddress
         logger[metadataKey: "remote"] = "\(remoteAddress)"
         logger[metadataKey: "protocol"] = "\(transport.rawValue)"
         let timeout = TimeAmount.nanoseconds(Int64(hub.config.connectTimeout.components.seconds) * 1_000_000_000)
@@ -82,6 +86,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             logger.debug("connection closed before CONNECT completed", metadata: ["reason": "\(reason)"])
         }
         failInFlightWork()
+        recordConnectionEnd(reason)
         context.fireChannelInactive()
     }
 
@@ -93,6 +98,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             case .send(let packet):
                 context?.writeAndFlush(wrapOutboundOut(packet), promise: nil)
             case .authenticate(let connect, let identity, let username):
+                facts.identity = identity
+                facts.sdkVersion = username.deviceClientType
+                facts.keepAliveSeconds = Int(connect.keepAliveSeconds)
                 authenticate(connect, identity: identity, username: username)
             case .storeTelemetry(let identity, let bag, let payload, let packetID):
                 storeTelemetry(identity, bag: bag, payload: payload, packetID: packetID)
@@ -170,6 +178,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             previous.close(.replacedByNewConnection)
         }
         registeredClientID = clientID
+        recordConnected()
         logger.info("connected", metadata: ["client": "\(clientID)", "keepAlive": "\(connect.keepAliveSeconds)",
                                              "sdk": "\(username.deviceClientType ?? "unknown")"])
         let store = hub.store
