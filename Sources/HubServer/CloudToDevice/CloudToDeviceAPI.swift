@@ -53,6 +53,8 @@ struct CloudToDeviceAPI: Sendable {
         } catch StoreError.queueFull(let current) {
             throw HubError(.deviceMaximumQueueDepthExceeded, "Device '\(device)' already has \(current) cloud-to-device messages waiting (the most a device may have); wait until it receives them or purge its queue.")
         }
+        hub.diagnostics.record(DiagnosticRecord(category: .c2dCommands, operationName: "send", error: nil, deviceID: device, moduleID: nil,
+                                                properties: ["messageId": .string(messageID), "queueDepth": .number(Double(depth))]))
         hub.connections.push(.cloudToDeviceQueued, to: device)
         return .jsonValue(["messageId": .string(messageID), "expiryTime": .string(TwinTime.format(expiry)),
                            "queueDepth": .number(Double(depth))])

@@ -70,6 +70,11 @@ extension MQTTConnectionHandler {
         guard let row = c2dInFlight.rowByPacketID.removeValue(forKey: packetID) else { return }
         let store = hub.store
         run({ try await store.completeCloudToDevice(id: row) }) { [self] result in
+            if result.isSuccess {
+                hub.metrics.increment(.c2dCompleted)
+                hub.diagnostics.record(DiagnosticRecord(category: .c2dCommands, operationName: "complete", error: nil,
+                                                        deviceID: channel.session?.identity.deviceID, moduleID: nil))
+            }
             if case .failure(let error) = result {
                 logger.error("completing a cloud-to-device message failed", metadata: ["error": "\(error)"])
             }

@@ -32,6 +32,14 @@ extension MQTTConnectionHandler {
             deviceID: facts.identity?.deviceID, moduleID: facts.identity?.moduleID, properties: facts.properties))
     }
 
+    /// A device-to-cloud message was refused or lost before it was stored.
+    func telemetryFailed(_ identity: IoTProtocol.IdentityID, _ detail: String, code: IoTHubErrorCode = .argumentInvalid) {
+        hub.metrics.increment(.telemetryFailure)
+        hub.diagnostics.record(DiagnosticRecord(
+            category: .deviceTelemetry, operationName: "ingress", error: code, detail: detail,
+            deviceID: identity.deviceID, moduleID: identity.moduleID, properties: facts.properties))
+    }
+
     func recordConnectionEnd(_ reason: DisconnectReason) {
         let now = Date()
         if let connectedAt = facts.connectedAt {

@@ -13,10 +13,13 @@ extension MQTTConnectionHandler {
         run({ try await store.twin(deviceID: identity.deviceID, moduleID: identity.moduleID) }) { [self] result in
             switch result {
             case .success(let row?):
+                hub.metrics.increment(.deviceTwinReadSuccess)
                 twinReply(status: 200, requestID: requestID, body: row.twin.deviceView.jsonText)
             case .success(nil):
+                hub.metrics.increment(.deviceTwinReadFailure)
                 twinReply(status: 404, requestID: requestID, error: "\(identity) is no longer registered")
             case .failure(let error):
+                hub.metrics.increment(.deviceTwinReadFailure)
                 logger.error("reading a twin failed", metadata: ["client": "\(identity)", "error": "\(error)"])
                 twinReply(status: 500, requestID: requestID, error: "the hub could not read the twin")
             }
@@ -29,6 +32,7 @@ extension MQTTConnectionHandler {
         switch try? JSONValue(parsing: Data(payload.readableBytesView)) {
         case .object(let object)?: patch = object
         default:
+            hub.metrics.increment(.deviceTwinUpdateFailure)
             twinReply(status: 400, requestID: requestID, error: "the reported-properties patch must be a JSON object")
             return
         }
@@ -39,6 +43,7 @@ extension MQTTConnectionHandler {
                 try twin.patchReported(patch, at: now)
             }.1
         }) { [self] result in
+            hub.metrics.increment(result.isSuccess ? .deviceTwinUpdateSuccess : .deviceTwinUpdateFailure)
             switch result {
             case .success(let version):
                 twinReply(status: 204, requestID: requestID, version: version)
@@ -102,5 +107,12 @@ extension MQTTConnectionHandler {
             guard isOpen else { return }
             then(result)
         }
+    }
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
     }
 }

@@ -205,10 +205,12 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func storeTelemetry(_ identity: IdentityID, bag: String, payload: ByteBuffer, packetID: UInt16?) {
         guard let context else { return }
+        hub.metrics.increment(.telemetryAttempts)
         let record: TelemetryRecord
         do {
             record = try TelemetryMessage.record(from: identity, propertyBag: bag, payload: payload, generationID: generationID)
         } catch {
+            telemetryFailed(identity, "the property bag is not valid: \(error)")
             close(.protocolViolation("telemetry property bag: \(error)"))
             return
         }
@@ -220,8 +222,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 guard let self else { return }
                 switch result {
                 case .success:
+                    self.hub.metrics.increment(.telemetrySuccess)
                     if let packetID { self.send(.puback(packetID: packetID)) }
                 case .failure(let error):
+                    self.telemetryFailed(identity, "the hub could not store it: \(error)", code: .serverError)
                     self.logger.error("storing telemetry failed", metadata: ["error": "\(error)"])
                     self.close(.serverError("storing telemetry failed: \(error)"))
                 }

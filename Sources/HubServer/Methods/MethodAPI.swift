@@ -30,15 +30,29 @@ struct MethodAPI: Sendable {
             throw HubError.notFound(device, module)
         }
         let identity = IdentityID(deviceID: device, moduleID: module)
+        let started = Date()
+        func log(_ error: HubError?, status: Int? = nil) {
+            hub.metrics.increment(error == nil ? .methodSuccess : .methodFailure)
+            var properties: [String: JSONValue] = ["methodName": .string(name), "responseTimeoutInSeconds": .number(Double(responseTimeout))]
+            if let status { properties["status"] = .number(Double(status)) }
+            hub.diagnostics.record(DiagnosticRecord(
+                category: .directMethods, operationName: "invoke", error: error?.code, detail: error?.message ?? "",
+                durationMs: Int64(Date().timeIntervalSince(started) * 1000), deviceID: device, moduleID: module, properties: properties))
+        }
         do {
             let answer = try await hub.methods.invoke(identity, method: name, payload: ByteBuffer(string: payload),
                                                       responseTimeout: .seconds(responseTimeout),
                                                       connectTimeout: .seconds(connectTimeout))
+            log(nil, status: answer.status)
             return .jsonValue(.object(["status": .number(Double(answer.status)), "payload": Self.payloadValue(answer.payload)]))
         } catch MethodDispatcher.Failure.notOnline {
-            throw HubError(.deviceNotOnline, "\(identity) is not connected and listening for direct methods (waited \(connectTimeout) s: set connectTimeoutInSeconds to wait longer).")
+            let error = HubError(.deviceNotOnline, "\(identity) is not connected and listening for direct methods (waited \(connectTimeout) s: set connectTimeoutInSeconds to wait longer).")
+            log(error)
+            throw error
         } catch MethodDispatcher.Failure.timedOut {
-            throw HubError(.gatewayTimeout, "\(identity) did not answer method '\(name)' within \(responseTimeout) s.")
+            let error = HubError(.gatewayTimeout, "\(identity) did not answer method '\(name)' within \(responseTimeout) s.")
+            log(error)
+            throw error
         }
     }
 

@@ -12,6 +12,23 @@ struct QueryAPI: Sendable {
     static let maxPageSize = 1000
 
     func run(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let started = Date()
+        do {
+            let (response, text, count) = try await execute(request)
+            hub.metrics.increment(.querySuccess)
+            hub.diagnostics.record(DiagnosticRecord(category: .twinQueries, operationName: "query", error: nil,
+                                                    durationMs: Int64(Date().timeIntervalSince(started) * 1000), deviceID: nil, moduleID: nil,
+                                                    properties: ["query": .string(text), "items": .number(Double(count))]))
+            return response
+        } catch let error as HubError {
+            hub.metrics.increment(.queryFailure)
+            hub.diagnostics.record(DiagnosticRecord(category: .twinQueries, operationName: "query", error: error.code, detail: error.message,
+                                                    deviceID: nil, moduleID: nil))
+            throw error
+        }
+    }
+
+    private func execute(_ request: HTTPRequest) async throws -> (HTTPResponse, String, Int) {
         let body = try TwinAPI.parseBody(request)
         guard let text = body["query"]?.stringValue, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw HubError.argumentInvalid("The body needs a query: {\"query\": \"SELECT * FROM devices\"}.")
@@ -29,7 +46,7 @@ struct QueryAPI: Sendable {
         if offset + page.count < items.count {
             headers.add(name: "x-ms-continuation", value: Self.token(offset + page.count))
         }
-        return .jsonValue(.array(page), headers: headers)
+        return (.jsonValue(.array(page), headers: headers), text, page.count)
     }
 
     private func pageSize(_ header: String?) throws -> Int {

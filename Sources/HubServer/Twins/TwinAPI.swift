@@ -15,12 +15,24 @@ struct TwinAPI: Sendable {
         guard let row = try await hub.store.twin(deviceID: device, moduleID: module) else {
             throw HubError.notFound(device, module)
         }
+        hub.metrics.increment(.serviceTwinReadSuccess)
         return response(row)
     }
 
     /// PATCH merges tags and desired properties; PUT replaces both. Reported properties belong to
     /// the device and are refused here.
     func update(_ device: String, _ module: String?, _ request: HTTPRequest, replace: Bool) async throws -> HTTPResponse {
+        do {
+            let response = try await apply(device, module, request, replace: replace)
+            hub.metrics.increment(.serviceTwinUpdateSuccess)
+            return response
+        } catch {
+            hub.metrics.increment(.serviceTwinUpdateFailure)
+            throw error
+        }
+    }
+
+    private func apply(_ device: String, _ module: String?, _ request: HTTPRequest, replace: Bool) async throws -> HTTPResponse {
         let body = try Self.parseBody(request)
         let tags = try Self.object(body["tags"], "tags")
         let properties = try Self.object(body["properties"], "properties")
