@@ -32,7 +32,7 @@ public enum DurationText {
     }
 
     private static func iso(_ t: String) -> Double? {
-        var total = 0.0, number = "", inTime = false
+        var total = 0.0, number = "", inTime = false, parts = 0
         for ch in t.dropFirst() {
             switch ch {
             case "t": inTime = true
@@ -40,6 +40,7 @@ public enum DurationText {
             default:
                 guard let n = Double(number) else { return nil }
                 number = ""
+                parts += 1
                 switch (ch, inTime) {
                 case ("d", false): total += n * 86_400
                 case ("w", false): total += n * 604_800
@@ -50,6 +51,6 @@ public enum DurationText {
                 }
             }
         }
-        return number.isEmpty && t.count > 1 ? total : nil
+        return number.isEmpty && parts > 0 ? total : nil
     }
 }
