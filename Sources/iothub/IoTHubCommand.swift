@@ -13,5 +13,5 @@ struct IoTHubCommand: AsyncParsableCommand {
         subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self,
                       TwinCommand.self, MethodCommand.self, C2DCommand.self, QueryCommand.self,
                       MonitorEvents.self, TelemetryCommand.self, DiagnosticsCommand.self, LogsCommand.self,
-                      MetricsCommand.self])
+                      MetricsCommand.self, AlertsCommand.self])
 }
