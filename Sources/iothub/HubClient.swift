@@ -111,13 +111,15 @@ struct HubClient {
             name = String(message[message.index(message.startIndex, offsetBy: 10)..<semi])
             text = String(message[message.index(after: semi)...])
         }
-        guard name != nil || text != nil else { return CLIError("the hub answered \(status.code) \(status.reasonPhrase)") }
+        guard name != nil || text != nil else {
+            return CLIError("the hub answered \(status.code) \(status.reasonPhrase)", status: status.code)
+        }
         let number = (obj?["errorCode"] as? Int) ?? IoTHubErrorCode.allCases.first { $0.name == name }?.rawValue
         let code = number.flatMap(IoTHubErrorCode.init(rawValue:))
         var line = [name, number.map(String.init)].compactMap { $0 }.joined(separator: " ")
         if let text { line = line.isEmpty ? text : "\(line): \(text)" }
         if let hint = code.flatMap(hint) { line += "\n" + hint }
-        return CLIError(line)
+        return CLIError(line, status: status.code, hubMessage: text)
     }
 
     private static func hint(_ code: IoTHubErrorCode) -> String? {
@@ -134,6 +136,15 @@ struct HubClient {
 
     static func path(_ segments: String...) -> String {
         "/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/") + "?api-version=2021-04-12"
+    }
+
+    /// An Outpost endpoint (`/$outpost/…`, no api-version): each segment and query value
+    /// percent-encoded, query items without a value left out.
+    static func outpostPath(_ segments: String..., query: [(String, String?)] = []) -> String {
+        var path = "/$outpost/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/")
+        let items = query.compactMap { name, value in value.map { "\(name)=\(PercentEncoding.encode($0))" } }
+        if !items.isEmpty { path += "?" + items.joined(separator: "&") }
+        return path
     }
 }
 

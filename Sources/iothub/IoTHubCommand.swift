@@ -4,7 +4,7 @@ import ArgumentParser
 struct IoTHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iothub",
-        abstract: "Outpost's IoT hub: run it, and administer devices, modules, twins, methods, messages and telemetry.",
+        abstract: "Outpost's IoT hub: run it, administer devices, modules, twins, methods, messages and telemetry, and read its logs, metrics and alerts.",
         discussion: """
             Start a hub with `iothub serve --data-dir DIR --host HOST`. The other commands talk to a \
             running hub over its REST API; give them the same --data-dir (which supplies the key and \
@@ -12,5 +12,6 @@ struct IoTHubCommand: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self,
                       TwinCommand.self, MethodCommand.self, C2DCommand.self, QueryCommand.self,
-                      MonitorEvents.self, TelemetryCommand.self])
+                      MonitorEvents.self, TelemetryCommand.self, DiagnosticsCommand.self, LogsCommand.self,
+                      MetricsCommand.self, AlertsCommand.self, DiagnoseCommand.self])
 }

@@ -37,23 +37,49 @@ enum Output {
         fflush(stdout)
     }
 
-    static func printTable(_ headers: [String], _ rows: [[String]]) {
+    /// `rightAligned` columns (numbers) are padded on the left. On a terminal `style` may give a
+    /// cell an ANSI SGR code ("31" red), applied after measuring so that columns stay aligned.
+    static func printTable(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = [],
+                           style: (_ column: Int, _ cell: String) -> String? = { _, _ in nil }) {
+        for line in tableLines(headers, rows, rightAligned: rightAligned, style: style) { print(line) }
+    }
+
+    /// The header line, then one line per row: for a caller that prints more under each row.
+    static func tableLines(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = [],
+                           style: (_ column: Int, _ cell: String) -> String? = { _, _ in nil }) -> [String] {
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+        let terminal = Terminal.isStdout
+        func line(_ cells: [String], header: Bool) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: i < widths.count ? max(widths[i] - c.count, 0) : 0)
+                let sgr = terminal && !header ? style(i, c) : nil
+                let text = sgr.map { "\u{1B}[\($0)m\(c)\u{1B}[0m" } ?? c
+                if rightAligned.contains(i) { return pad + text }
+                return i == cells.count - 1 ? text : text + pad
+            }.joined(separator: "  ")
         }
-        let bold = isatty(STDOUT_FILENO) != 0
-        let head = line(headers)
-        print(bold ? "\u{1B}[1m\(head)\u{1B}[0m" : head)
-        for row in rows { print(line(row)) }
+        let head = line(headers, header: true)
+        return [terminal ? "\u{1B}[1m\(head)\u{1B}[0m" : head] + rows.map { line($0, header: false) }
     }
 
     /// Key/value pairs of one object, one per line.
     static func printFields(_ pairs: [(String, String)]) {
         let width = pairs.map(\.0.count).max() ?? 0
         for (k, v) in pairs { print(k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v) }
+    }
+
+    /// A measured value for people: whole numbers without a fraction, others to at most three
+    /// decimals (an average of 1.3333333333 reads as 1.333).
+    static func number(_ any: Any?) -> String {
+        guard let n = any as? NSNumber else { return string(any) }
+        let d = n.doubleValue
+        guard d.isFinite else { return string(any) }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        var s = String(format: "%.3f", d)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s == "-0" ? "0" : s
     }
 
     static func string(_ any: Any?) -> String {
