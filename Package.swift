@@ -37,6 +37,9 @@ let package = Package(
         // The IoT Hub query language (SELECT … FROM devices WHERE …): parser and evaluator over
         // twin documents. Pure, so it is unit-tested and fuzzed on its own.
         .target(name: "TwinQuery", dependencies: ["Twin"]),
+        // Kusto (KQL) over in-memory tables, for `logs query`: parser, evaluator and printer.
+        // Pure, so it is unit-tested and fuzzed on its own.
+        .target(name: "LogQuery"),
         // Storage protocol and its SQLite implementation.
         .target(name: "HubStore", dependencies: [
             "Twin",
@@ -75,9 +78,12 @@ let package = Package(
         ], path: "Fuzz/MQTTFuzz"),
         // The same for the query parser: FUZZING builds a libFuzzer target, otherwise corpus replay.
         .executableTarget(name: "QueryFuzz", dependencies: ["TwinQuery", "Twin", "FuzzReplay"], path: "Fuzz/QueryFuzz"),
+        // And for the KQL engine.
+        .executableTarget(name: "LogQueryFuzz", dependencies: ["LogQuery", "FuzzReplay"], path: "Fuzz/LogQueryFuzz"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
+        .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
         .testTarget(name: "HubServerTests", dependencies: [
             "HubServer", "IoTProtocol", "MQTT", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
