@@ -46,7 +46,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "HubServer", dependencies: [
-            "MQTT", "IoTProtocol", "HubStore", "Twin", "TwinQuery",
+            "MQTT", "IoTProtocol", "HubStore", "Twin", "TwinQuery", "LogQuery",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -8,6 +8,8 @@ public enum IoTHubErrorCode: Int, Sendable, CaseIterable, Codable {
     case iotHubUnauthorized = 401003
     case iotHubQuotaExceeded = 403002
     case deviceMaximumQueueDepthExceeded = 403004
+    /// Outpost's own resources (alerts, metrics) that do not exist; IoT Hub has no such code.
+    case notFound = 404000
     case deviceNotFound = 404001
     case moduleNotFound = 404010
     case deviceNotOnline = 404103
@@ -29,6 +31,7 @@ public enum IoTHubErrorCode: Int, Sendable, CaseIterable, Codable {
         case .iotHubUnauthorized: "IotHubUnauthorized"
         case .iotHubQuotaExceeded: "IotHubQuotaExceeded"
         case .deviceMaximumQueueDepthExceeded: "DeviceMaximumQueueDepthExceeded"
+        case .notFound: "NotFound"
         case .deviceNotFound: "DeviceNotFound"
         case .moduleNotFound: "ModuleNotFound"
         case .deviceNotOnline: "DeviceNotOnline"

@@ -35,12 +35,23 @@ struct AlertService: Service {
             try await hub.store.setAlertState(name: row.name, state: state.rawValue)
             // The first evaluation only learns the state; "resolved" is not news.
             if previous == .unknown && state == .resolved { continue }
-            let event = AlertEvent(name: row.name, rule: rule, state: state, value: value, time: now)
+            var event = AlertEvent(name: row.name, rule: rule, state: state, value: value, time: now)
+            if state == .resolved { event.firedTime = try await lastFiredTime(row.name) }
             let entryID = try await hub.store.appendAlertHistory(name: row.name, time: now, entry: event.historyEntry(results: []).jsonText)
             hub.logger.notice("alert \(state == .fired ? "fired" : "resolved")",
                               metadata: ["alert": "\(row.name)", "condition": "\(rule.condition)", "value": "\(JSONValue.format(value))"])
             actions.run(event, historyID: entryID)
         }
+    }
+}
+
+extension AlertService {
+    private func lastFiredTime(_ name: String) async throws -> String? {
+        for entry in try await hub.store.alertHistory(name: name, limit: 20).reversed() {
+            guard let json = try? JSONValue(parsing: entry), json["state"] == "Fired", let time = json["time"]?.stringValue else { continue }
+            return time
+        }
+        return nil
     }
 }
 
@@ -55,6 +66,9 @@ struct AlertEvent: Sendable {
     var state: AlertState
     var value: Double
     var time: Date
+    /// For a resolution: when the alert fired, as its history recorded it (the common schema
+    /// carries both times; the text is kept so that it matches the fired notification exactly).
+    var firedTime: String?
 
     struct ActionResult: Sendable {
         var action: String
@@ -85,7 +99,12 @@ struct AlertEvent: Sendable {
             "alertTargetIDs": .array([.string(ResourceLog.resourceID(host: host).lowercased())]),
             "originAlertId": .string(name), "description": .string(rule.condition),
         ]
-        essentials[state == .fired ? "firedDateTime" : "resolvedDateTime"] = .string(TwinTime.format(time))
+        if state == .fired {
+            essentials["firedDateTime"] = .string(TwinTime.format(time))
+        } else {
+            essentials["resolvedDateTime"] = .string(TwinTime.format(time))
+            if let firedTime { essentials["firedDateTime"] = .string(firedTime) }
+        }
         return .object([
             "schemaId": "azureMonitorCommonAlertSchema",
             "data": .object([

@@ -54,6 +54,6 @@ struct AlertsAPI: Sendable {
     }
 
     static func notFound(_ name: String) -> HubError {
-        HubError(.argumentInvalid, "No alert named '\(name)': list them with iothub alerts list.")
+        HubError(.notFound, "Alert '\(name)' not found: list them with iothub alerts list.")
     }
 }

@@ -70,7 +70,7 @@ struct DiagnosticsAPI: Sendable {
         if let seconds = DurationText.seconds(text) {
             return Int64((now.timeIntervalSince1970 - seconds) * 1000)
         }
-        if let date = try? Date(text, strategy: .iso8601) {
+        if let date = TwinTime.parse(text) {
             return Int64(date.timeIntervalSince1970 * 1000)
         }
         throw HubError.argumentInvalid("\(parameter) \"\(text)\" is neither a duration (90s, 5m, 1h, 2d) nor an ISO 8601 time.")

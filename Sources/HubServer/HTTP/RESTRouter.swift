@@ -15,6 +15,7 @@ struct RESTRouter: Sendable {
     let diagnosis: DiagnosisAPI
     let metrics: MetricsAPI
     let alerts: AlertsAPI
+    let logs: LogsAPI
 
     init(hub: Hub) {
         self.hub = hub
@@ -28,6 +29,7 @@ struct RESTRouter: Sendable {
         self.diagnosis = DiagnosisAPI(hub: hub)
         self.metrics = MetricsAPI(hub: hub)
         self.alerts = AlertsAPI(hub: hub)
+        self.logs = LogsAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
@@ -115,6 +117,7 @@ struct RESTRouter: Sendable {
         case (.GET, 2, "diagnostics") where s[1] == "settings": return diagnostics.settings()
         case (.PUT, 3, "diagnostics") where s[1] == "settings": return try await diagnostics.updateSetting(s[2], r)
         case (.GET, 2, "diagnostics") where s[1] == "records": return try await diagnostics.records(r)
+        case (.POST, 2, "logs") where s[1] == "query": return try await logs.query(r)
         case (.GET, 1, "metrics"): return metrics.list()
         case (.GET, 2, "metrics"): return try await metrics.show(s[1], r)
         case (.GET, 1, "alerts"): return try await alerts.list()

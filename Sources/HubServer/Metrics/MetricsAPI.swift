@@ -18,7 +18,7 @@ struct MetricsAPI: Sendable {
     /// progress comes from memory, the rest from the store.
     func show(_ name: String, _ request: HTTPRequest) async throws -> HTTPResponse {
         guard let metric = HubMetric.named(name) else {
-            throw HubError.argumentInvalid("Unknown metric \"\(name)\": use one of \(HubMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
+            throw HubError(.notFound, "Metric '\(name)' not found: use one of \(HubMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         let since = try seconds(request.query["since"] ?? "1h", "since", 60...(90 * 86_400))
         let interval = try seconds(request.query["interval"] ?? "1m", "interval", 60...86_400)
