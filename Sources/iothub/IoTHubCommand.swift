@@ -10,7 +10,7 @@ struct IoTHubCommand: AsyncParsableCommand {
             running hub over its REST API; give them the same --data-dir (which supplies the key and \
             the CA) or --login with the service connection string (`iothub connection-string`).
             """,
-        subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self,
+        subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self, EdgeCommand.self,
                       TwinCommand.self, MethodCommand.self, C2DCommand.self, QueryCommand.self,
                       MonitorEvents.self, TelemetryCommand.self, DiagnosticsCommand.self, LogsCommand.self,
                       MetricsCommand.self, AlertsCommand.self, DiagnoseCommand.self])

@@ -16,6 +16,7 @@ struct RESTRouter: Sendable {
     let metrics: MetricsAPI
     let alerts: AlertsAPI
     let logs: LogsAPI
+    let deployments: EdgeDeploymentAPI
 
     init(hub: Hub) {
         self.hub = hub
@@ -30,11 +31,12 @@ struct RESTRouter: Sendable {
         self.metrics = MetricsAPI(hub: hub)
         self.alerts = AlertsAPI(hub: hub)
         self.logs = LogsAPI(hub: hub)
+        self.deployments = EdgeDeploymentAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         do {
-            try ServiceAuthorizer(hub: hub).authorize(request)
+            _ = try await ServiceAuthorizer(hub: hub).authorize(request)
             return try await route(request)
         } catch let error as HubError {
             // A device that does not answer a method (504101) is the device's problem, not the hub's.
@@ -85,6 +87,8 @@ struct RESTRouter: Sendable {
             case .DELETE: return try await registry.delete(s[1], nil, ifMatch: r.ifMatch)
             default: throw methodNotAllowed(r)
             }
+        case (.POST, 3, "devices") where s[2] == "applyConfigurationContent":
+            return try await deployments.apply(s[1], r)
         case (.GET, 3, "devices") where s[2] == "modules":
             return try await registry.listModules(s[1])
         case (_, 4, "devices") where s[2] == "modules":

@@ -1,11 +1,47 @@
 import Foundation
 import IoTProtocol
 
-/// Checks the `Authorization: SharedAccessSignature …&skn={policy}` header of a service request.
+/// Checks the `Authorization: SharedAccessSignature …` header of a REST request: a policy token
+/// (`skn=`) may call everything; a device's own token (`sr={host}/devices/{d}`, signed with the
+/// device's key) may manage that device's module identities, as an edge daemon does.
 struct ServiceAuthorizer: Sendable {
     let hub: Hub
 
-    func authorize(_ request: HTTPRequest, now: Date = Date()) throws {
+    enum Scope: Equatable {
+        case service
+        case device(String)
+    }
+
+    func authorize(_ request: HTTPRequest, now: Date = Date()) async throws -> Scope {
+        if let header = request.headers.first(name: "Authorization"), let token = try? SASToken(parsing: header), token.keyName == nil {
+            return try await authorizeDevice(token, request, now: now)
+        }
+        try authorizeService(request, now: now)
+        return .service
+    }
+
+    /// A device token: valid, and used only on `/devices/{itself}/modules[/{m}]`.
+    private func authorizeDevice(_ token: SASToken, _ request: HTTPRequest, now: Date) async throws -> Scope {
+        let parts = token.resource.split(separator: "/", omittingEmptySubsequences: true).map { PercentEncoding.decode($0) ?? String($0) }
+        guard parts.count == 3, parts[1] == "devices", hub.config.acceptedHostNames.contains(parts[0].lowercased()) else {
+            throw HubError(.iotHubUnauthorized, "The SAS token names no policy (skn=) and is not a device token for this hub (sr={host}/devices/{id}); service calls need a shared access policy.")
+        }
+        let deviceID = parts[2]
+        if token.isExpired(now: Int64(now.timeIntervalSince1970)) {
+            throw HubError(.iotHubUnauthorized, "The SAS token expired at \(token.expiry) (unix seconds).")
+        }
+        guard let device = try await hub.store.identity(deviceID: deviceID), device.isEnabled,
+              [device.primaryKey, device.secondaryKey].compactMap({ $0 }).contains(where: { token.isSigned(withBase64Key: $0) }) else {
+            throw HubError(.iotHubUnauthorized, "The device token for \"\(deviceID)\" is not signed with that device's key, or the device is unknown or disabled.")
+        }
+        let s = request.segments
+        guard s.count >= 3, s[0] == "devices", s[1] == deviceID, s[2] == "modules", s.count <= 4 else {
+            throw HubError(.iotHubUnauthorized, "A device token may only manage the device's own module identities (/devices/\(deviceID)/modules); use a policy token for \(request.path).")
+        }
+        return .device(deviceID)
+    }
+
+    private func authorizeService(_ request: HTTPRequest, now: Date) throws {
         guard let header = request.headers.first(name: "Authorization") else {
             throw HubError(.iotHubUnauthorized, "No Authorization header: send a SharedAccessSignature made with a policy key (iothub connection-string).")
         }
