@@ -140,3 +140,18 @@ def test_device_token_manages_only_its_own_modules(module_hub):
     # A token signed with a wrong key is refused.
     bad = device_session(module_hub, did, sas.random_key() if hasattr(sas, "random_key") else "AAAA" * 11)
     assert bad.get(f"{base}?{API}", verify=ca, timeout=10).status_code == 401
+
+
+def test_edge_hub_token_reads_but_does_not_write_modules(module_hub):
+    did = unique("edgehubtok")
+    cli_json(module_hub, "edge", "create", did)
+    hub_module = cli_json(module_hub, "module", "show", did, "$edgeHub")
+    key = hub_module["authentication"]["symmetricKey"]["primaryKey"]
+    ca = str(module_hub.ca_path)
+    s = requests.Session()
+    s.headers["Authorization"] = sas.generate_sas_token(f"{module_hub.host}/devices/{did}/modules/$edgeHub", key)
+    base = f"https://{module_hub.host}/devices/{did}/modules"
+    r = s.get(f"{base}?{API}", verify=ca, timeout=10)
+    assert r.status_code == 200 and {m["moduleId"] for m in r.json()} == {"$edgeAgent", "$edgeHub"}
+    r = s.put(f"{base}/x?{API}", json={"moduleId": "x"}, verify=ca, timeout=10)
+    assert r.status_code == 401 and "read" in r.text

@@ -20,23 +20,30 @@ struct ServiceAuthorizer: Sendable {
         return .service
     }
 
-    /// A device token: valid, and used only on `/devices/{itself}/modules[/{m}]`.
+    /// A device token (or the token of the device's `$edgeHub` or `$edgeAgent` module, which read
+    /// the identities of the modules they serve): valid, and used only on
+    /// `/devices/{itself}/modules[/{m}]`; the system modules may only read.
     private func authorizeDevice(_ token: SASToken, _ request: HTTPRequest, now: Date) async throws -> Scope {
         let parts = token.resource.split(separator: "/", omittingEmptySubsequences: true).map { PercentEncoding.decode($0) ?? String($0) }
-        guard parts.count == 3, parts[1] == "devices", hub.config.acceptedHostNames.contains(parts[0].lowercased()) else {
+        let isDevice = parts.count == 3
+        let isSystemModule = parts.count == 5 && parts[3] == "modules" && ["$edgeHub", "$edgeAgent"].contains(parts[4])
+        guard isDevice || isSystemModule, parts[1] == "devices", hub.config.acceptedHostNames.contains(parts[0].lowercased()) else {
             throw HubError(.iotHubUnauthorized, "The SAS token names no policy (skn=) and is not a device token for this hub (sr={host}/devices/{id}); service calls need a shared access policy.")
         }
         let deviceID = parts[2]
+        let moduleID = isSystemModule ? parts[4] : nil
         if token.isExpired(now: Int64(now.timeIntervalSince1970)) {
             throw HubError(.iotHubUnauthorized, "The SAS token expired at \(token.expiry) (unix seconds).")
         }
         guard let device = try await hub.store.identity(deviceID: deviceID), device.isEnabled,
-              [device.primaryKey, device.secondaryKey].compactMap({ $0 }).contains(where: { token.isSigned(withBase64Key: $0) }) else {
-            throw HubError(.iotHubUnauthorized, "The device token for \"\(deviceID)\" is not signed with that device's key, or the device is unknown or disabled.")
+              let signer = moduleID == nil ? device : try await hub.store.identity(deviceID: deviceID, moduleID: moduleID),
+              [signer.primaryKey, signer.secondaryKey].compactMap({ $0 }).contains(where: { token.isSigned(withBase64Key: $0) }) else {
+            throw HubError(.iotHubUnauthorized, "The token for \"\(token.resource)\" is not signed with that identity's key, or the device is unknown or disabled.")
         }
         let s = request.segments
-        guard s.count >= 3, s[0] == "devices", s[1] == deviceID, s[2] == "modules", s.count <= 4 else {
-            throw HubError(.iotHubUnauthorized, "A device token may only manage the device's own module identities (/devices/\(deviceID)/modules); use a policy token for \(request.path).")
+        guard s.count >= 3, s[0] == "devices", s[1] == deviceID, s[2] == "modules", s.count <= 4,
+              moduleID == nil || request.method == .GET else {
+            throw HubError(.iotHubUnauthorized, "This token may only \(moduleID == nil ? "manage" : "read") the device's own module identities (/devices/\(deviceID)/modules); use a policy token for \(request.method.rawValue) \(request.path).")
         }
         return .device(deviceID)
     }
