@@ -19,7 +19,9 @@ public final class Hub: Sendable {
     public let logger: Logger
     private let lock: DataDirectoryLock
 
-    public init(config: HubConfiguration, logger: Logger) throws {
+    /// `certificates` replaces the hub's own PKI (edgeHub serves a certificate from the edge
+    /// daemon); by default the hub makes and keeps its own in the data directory.
+    public init(config: HubConfiguration, logger: Logger, certificates: HubCertificates? = nil) throws {
         guard HostName.isValid(config.host) else { throw HubSetupError.invalidHost(config.host) }
         do {
             try FileManager.default.createDirectory(at: config.dataDirectory, withIntermediateDirectories: true,
@@ -30,7 +32,7 @@ public final class Hub: Sendable {
         self.lock = try DataDirectoryLock(directory: config.dataDirectory)
         self.config = config
         self.logger = logger
-        self.certificates = try HubCertificates.loadOrCreate(in: config)
+        self.certificates = try certificates ?? HubCertificates.loadOrCreate(in: config)
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
         self.store = try SQLiteHubStore(path: config.file("hub.sqlite").path)
         try store.markAllDisconnected(at: Date())

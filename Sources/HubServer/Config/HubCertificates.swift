@@ -12,6 +12,13 @@ public struct HubCertificates: Sendable {
     public let serverCertificatePEM: String
     public let serverKeyPEM: String
 
+    /// Certificates issued elsewhere: edgeHub's come from the edge daemon's workload API.
+    public init(caPEM: String, serverCertificatePEM: String, serverKeyPEM: String) {
+        self.caPEM = caPEM
+        self.serverCertificatePEM = serverCertificatePEM
+        self.serverKeyPEM = serverKeyPEM
+    }
+
     /// Loads the certificates from the data directory, creating any that are missing. A server
     /// certificate that does not name `host` is issued again (the host changed).
     public static func loadOrCreate(in config: HubConfiguration) throws -> HubCertificates {
