@@ -6,10 +6,17 @@
   for "the device got the message but never sent PUBACK" (paho 1.6.1 always PUBACKs QoS 1).
 - `hub_error`, `assert_hub_error`: the status, error code and text of an HttpOperationError.
 - `create_devices`: many SAS devices through the REST API, faster than one CLI call each.
+
+Issue 5 (connection diagnostics): `OutpostApi` (the `/$outpost/...` REST endpoints: diagnostic
+settings and records, the log query, metrics, alerts), `running_hub` (a hub with serve options
+for module fixtures), `raw_mqtt_connect`/`end_connection` (many short connections),
+`silence_paho`/`drop_paho` (a hung or vanished device), `HookReceiver` (a real HTTP receiver for
+webhooks) and `prometheus_samples`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -17,10 +24,10 @@ import struct
 import threading
 import time
 import urllib.parse
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sas
-from outpost import MQTT_PORT, Hub, PahoDevice, client_ssl_context, random_key
+from outpost import MQTT_PORT, Hub, PahoDevice, client_ssl_context, random_key, wait_for
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,3 +401,502 @@ def set_handler(client: Any, name: str, handler: Any, timeout: float = 20.0) -> 
     the client if needed), which blocks."""
     from outpost import bounded
     bounded(setattr, client, name, handler, timeout=timeout, what=f"set {name}")
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 5: diagnostics, the log query, metrics, alerts. Shapes: /tmp/spec/issue5-interfaces.md
+
+
+SEED_QUERY = ('search *\n'
+              '| where ( Type == "AzureDiagnostics" and ResourceType == "IOTHUBS")\n'
+              '| where ( Category == "Connections" and Level == "Error")')
+"""The troubleshooting page's query, verbatim (seed 004)."""
+
+CODE_NAMES = {
+    "404104": "DeviceConnectionClosedRemotely",
+    "401003": "IotHubUnauthorized",
+    "409002": "LinkCreationConflict",
+    "500001": "ServerError",
+    "500008": "GenericTimeout",
+}
+"""resultType -> the name resultDescription starts with (IoTHubErrorCode's spelling)."""
+
+
+@contextlib.contextmanager
+def running_hub(tmp_path_factory, name: str, extra_args: tuple[str, ...] = (),
+                host: str | None = None) -> Iterator[Hub]:
+    """A started hub with `extra_args`, stopped when the block ends (for module fixtures that
+    need serve options). A hub that fails to start, or died by itself, fails the test."""
+    import pytest
+
+    from outpost import HubError, allocate_host
+
+    h = Hub(tmp_path_factory.mktemp(name), host or allocate_host(), extra_args)
+    try:
+        h.start()
+    except HubError as e:
+        error = str(e)
+        pytest.fail(error, pytrace=False)
+    try:
+        yield h
+    finally:
+        crashed = h.teardown()
+        if crashed:
+            pytest.fail(crashed, pytrace=False)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at `host` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def service_token(hub: Hub) -> str:
+    p = sas.parse_connection_string(hub.service_cs)
+    return sas.generate_sas_token(p["HostName"], p["SharedAccessKey"],
+                                  policy_name=p["SharedAccessKeyName"])
+
+
+def table_rows(table: dict) -> list[dict]:
+    """A `{"columns":[{"name"…}], "rows":[[…]]}` table as a list of {column: value}."""
+    names = [c["name"] for c in table["columns"]]
+    for row in table["rows"]:
+        assert len(row) == len(names), f"row {row} does not match columns {names}"
+    return [dict(zip(names, row)) for row in table["rows"]]
+
+
+class OutpostApi:
+    """Outpost's own REST endpoints (`/$outpost/...`) with the service SAS token. The CA goes
+    with every request: REQUESTS_CA_BUNDLE (set by other fixtures) would win over a session's
+    `verify`."""
+
+    def __init__(self, hub: Hub, timeout: float = 15.0):
+        import requests
+
+        self.hub = hub
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = service_token(hub)
+
+    def url(self, path: str) -> str:
+        return f"https://{self.hub.host}/$outpost/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, **kw: Any):
+        kw.setdefault("timeout", self.timeout)
+        kw.setdefault("verify", str(self.hub.ca_path))
+        return self.session.request(method, self.url(path), **kw)
+
+    def get(self, path: str, **kw: Any):
+        return self.request("GET", path, **kw)
+
+    def put(self, path: str, body: Any, **kw: Any):
+        return self.request("PUT", path, json=body, **kw)
+
+    def post(self, path: str, body: Any, **kw: Any):
+        return self.request("POST", path, json=body, **kw)
+
+    def delete(self, path: str, **kw: Any):
+        return self.request("DELETE", path, **kw)
+
+    def ok_json(self, r) -> Any:
+        assert r.status_code == 200, f"{r.request.method} {r.url}: {r.status_code} {r.text}"
+        return r.json()
+
+    # ---- diagnostics ---------------------------------------------------------------------
+
+    def settings(self) -> dict[str, dict]:
+        return {s["category"]: s for s in self.ok_json(self.get("diagnostics/settings"))}
+
+    def records(self, category: str | None = "Connections", device: str | None = None,
+                since: str | None = None, limit: int | None = None) -> list[dict]:
+        params = {k: v for k, v in (("category", category), ("device", device),
+                                    ("since", since), ("limit", limit)) if v is not None}
+        return self.ok_json(self.get("diagnostics/records", params=params))
+
+    def wait_records(self, device: str, n: int, *, timeout: float = 10.0, settle: float = 0.5,
+                     pred: Callable[[dict], bool] | None = None,
+                     category: str = "Connections") -> list[dict]:
+        """Poll until `device` has at least `n` records (matching `pred`), then wait `settle`
+        seconds and return all its records (matching `pred`), so that doubles show."""
+        def current() -> list[dict]:
+            recs = self.records(category=category, device=device)
+            return [r for r in recs if pred is None or pred(r)]
+
+        deadline = time.monotonic() + timeout
+        got = current()
+        while len(got) < n and time.monotonic() < deadline:
+            time.sleep(0.1)
+            got = current()
+        if len(got) >= n and settle:
+            time.sleep(settle)
+            got = current()
+        return got
+
+    # ---- logs query ----------------------------------------------------------------------
+
+    def query_raw(self, kql: str):
+        return self.post("logs/query", {"query": kql})
+
+    def query(self, kql: str) -> list[dict]:
+        """POST /$outpost/logs/query -> the PrimaryResult rows as {column: value}."""
+        body = self.ok_json(self.query_raw(kql))
+        tables = {t["name"]: t for t in body["tables"]}
+        assert "PrimaryResult" in tables, body
+        return table_rows(tables["PrimaryResult"])
+
+    # ---- metrics -------------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, dict]:
+        return {m["name"]: m for m in self.ok_json(self.get("metrics"))}
+
+    def metric(self, name: str) -> float:
+        return self.metrics()[name]["value"]
+
+    def wait_metric(self, name: str, pred: Callable[[float], bool], timeout: float = 10.0
+                    ) -> float:
+        v = wait_for(lambda: (lambda x: (x,) if pred(x) else None)(self.metric(name)), timeout,
+                     0.1)
+        value = self.metric(name)
+        assert v is not None and pred(value), f"metric {name} is {value} after {timeout} s"
+        return value
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def cli_json(hub: Hub, *args: str, timeout: float = 60.0) -> Any:
+    """`iothub ARGS --json`, which must succeed; its parsed output."""
+    cp = hub.cli(*args, "--json", timeout=timeout)
+    assert cp.returncode == 0, f"iothub {' '.join(args)} exited {cp.returncode}: {cp.stderr}"
+    try:
+        return json.loads(cp.stdout)
+    except json.JSONDecodeError as e:
+        raise AssertionError(
+            f"iothub {' '.join(args)} --json printed no JSON: {cp.stdout!r}") from e
+
+
+def check_record_shape(rec: dict, hub: Hub) -> None:
+    """The resource-log fields every Connections record carries (WIRE.md)."""
+    for key in ("time", "resourceId", "operationName", "category", "level", "resultType",
+                "resultDescription", "properties", "location"):
+        assert key in rec, f"record without {key}: {rec}"
+    assert rec["category"] == "Connections", rec
+    assert rec["operationName"] in ("deviceConnect", "deviceDisconnect"), rec
+    assert rec["level"] in ("Information", "Error"), rec
+    assert rec["resourceId"].startswith("/SUBSCRIPTIONS/"), rec["resourceId"]
+    assert rec["resourceId"].endswith("/IOTHUBS/" + hub.host.upper()), rec["resourceId"]
+    assert "/PROVIDERS/MICROSOFT.DEVICES/" in rec["resourceId"], rec["resourceId"]
+    parse_time(rec["time"])
+    props = rec["properties"]
+    for key in ("deviceId", "moduleId", "protocol", "authType", "maskedIpAddress",
+                "sdkVersion"):
+        assert key in props, f"record properties without {key}: {rec}"
+    if props["maskedIpAddress"] is not None:
+        assert props["maskedIpAddress"].endswith("XXX"), props
+    if rec["level"] == "Information":
+        assert rec["resultType"] in ("", None), rec
+        if rec["operationName"] == "deviceConnect":
+            assert not rec["resultDescription"], rec
+        else:  # free text for a clean end (DISCONNECT, hub shutdown), but no error name
+            assert not any(rec["resultDescription"].startswith(n) for n in CODE_NAMES.values()), rec
+    else:
+        code = rec["resultType"]
+        assert code in CODE_NAMES, f"unexpected resultType {code!r}: {rec}"
+        assert rec["resultDescription"].lower().startswith(CODE_NAMES[code].lower()), rec
+        assert str(props.get("statusCode")) == code[:3], f"statusCode of an error: {rec}"
+
+
+def parse_time(s: str):
+    import datetime as dt
+
+    t = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    assert t.tzinfo is not None, f"time without a zone: {s}"
+    return t
+
+
+def errors_of(records: list[dict], code: str | None = None) -> list[dict]:
+    return [r for r in records
+            if r["level"] == "Error" and (code is None or r["resultType"] == code)]
+
+
+def shape(records: list[dict]) -> list[tuple[str, str, str]]:
+    """(operationName, level, resultType) of each record, in order."""
+    return [(r["operationName"], r["level"], r["resultType"] or "") for r in records]
+
+
+# --------------------------------------------------------------------------------------------
+# Ending connections the ways devices do
+
+
+def silence_paho(p: PahoDevice) -> None:
+    """Stop a PahoDevice's network loop: it keeps the socket open but sends nothing more
+    (no PINGREQ), like a hung device."""
+    if p._loop:
+        p.client.loop_stop()
+        p._loop = False
+
+
+def drop_paho(p: PahoDevice) -> None:
+    """Stop the loop and close the socket without DISCONNECT."""
+    silence_paho(p)
+    sock = p.client.socket()
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def shutdown_write(sock: socket.socket) -> None:
+    """TCP FIN under a TLS socket, without close_notify or an MQTT DISCONNECT."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def raw_mqtt_connect(host: str, ctx: ssl.SSLContext, device_id: str, password: str, *,
+                     keepalive: int = 60, clean_session: bool = True, timeout: float = 10.0,
+                     client_type: str = "outpost-compat/1.0") -> tuple[ssl.SSLSocket, int]:
+    """TLS + MQTT CONNECT; returns (socket, CONNACK return code). For many short connections
+    with one shared SSL context."""
+    raw = socket.create_connection((host, MQTT_PORT), timeout=timeout)
+    try:
+        sock = ctx.wrap_socket(raw, server_hostname=host)
+        flags = 0xC0 | (0x02 if clean_session else 0)
+        body = (_utf8("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive)
+                + _utf8(device_id)
+                + _utf8(sas.mqtt_username(host, device_id, client_type=client_type))
+                + _utf8(password))
+        sock.sendall(bytes([0x10]) + _remaining_length(len(body)) + body)
+        data = b""
+        deadline = time.monotonic() + timeout
+        while len(data) < 4:
+            sock.settimeout(max(0.05, deadline - time.monotonic()))
+            chunk = sock.recv(4 - len(data))
+            if not chunk:
+                raise ConnectionError(f"{device_id}: the hub closed the connection before CONNACK")
+            data += chunk
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{device_id}: no CONNACK within {timeout} s")
+    except BaseException:
+        raw.close()
+        raise
+    assert data[0] == 0x20 and data[1] == 2, f"{device_id}: expected CONNACK, got {data!r}"
+    return sock, data[3]
+
+
+def end_connection(sock: ssl.SSLSocket, clean: bool, timeout: float = 10.0) -> bool:
+    """End a raw MQTT connection: DISCONNECT first when `clean`, then a TCP FIN, then wait until
+    the hub closes its side (so it has seen the end before the next connection with the same
+    client id). Returns whether the hub closed within `timeout`."""
+    from outpost import read_until_closed
+
+    try:
+        if clean:
+            try:
+                sock.sendall(b"\xe0\x00")
+            except OSError:
+                pass
+        shutdown_write(sock)
+        closed, _ = read_until_closed(sock, timeout)
+        return closed
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------------------------
+# A real HTTP receiver for webhooks
+
+
+class HookReceiver:
+    """http.server on 127.0.0.1 (random port) in a thread, recording every request. `status`
+    (an int, or a callable(request dict) -> int) is what it answers."""
+
+    def __init__(self, status: int | Callable[[dict], int] = 200):
+        import http.server
+
+        self.status = status
+        self.cond = threading.Condition()
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                req = {"method": self.command, "path": self.path, "headers": dict(self.headers),
+                       "body": body, "time": time.time()}
+                try:
+                    req["json"] = json.loads(body) if body.strip() else None
+                except ValueError:
+                    req["json"] = None
+                st = receiver.status(req) if callable(receiver.status) else receiver.status
+                req["answered"] = st
+                with receiver.cond:
+                    receiver.requests.append(req)
+                    receiver.cond.notify_all()
+                self.send_response(st)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_PUT = do_GET = _handle
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       name=f"hook:{self.port}")
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def snapshot(self, pred: Callable[[dict], bool] | None = None) -> list[dict]:
+        with self.cond:
+            return [r for r in self.requests if pred is None or pred(r)]
+
+    def wait_count(self, n: int, timeout: float, pred: Callable[[dict], bool] | None = None
+                   ) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = [r for r in self.requests if pred is None or pred(r)]
+                left = deadline - time.monotonic()
+                if len(got) >= n or left <= 0:
+                    return got
+                self.cond.wait(left)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def records_in_body(req: dict) -> list[dict]:
+    """Diagnostic records carried by one sink delivery: a JSON array, {"records": [...]} (Azure
+    Monitor's export shape), one record object, or NDJSON."""
+    j = req.get("json")
+    if isinstance(j, list):
+        return j
+    if isinstance(j, dict):
+        return j["records"] if isinstance(j.get("records"), list) else [j]
+    return [json.loads(line) for line in req["body"].decode().splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# Prometheus text
+
+
+def prometheus_samples(text: str) -> dict[str, float]:
+    """Prometheus text -> {"name{labels}": value}; a labelled sample is also under its bare name
+    (first one wins)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "}" in line:
+            i = line.rindex("}")
+            key, rest = line[:i + 1], line[i + 1:]
+        else:
+            key, _, rest = line.partition(" ")
+        value = float(rest.split()[0])  # an optional timestamp may follow
+        out[key] = value
+        if "{" in key:
+            out.setdefault(key[:key.index("{")], value)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Scripted connection histories (each returns once the hub has ended the connection)
+
+
+def paho_clean_cycle(hub: Hub, cs: str, hold: float = 0.2, keepalive: int = 60) -> None:
+    """Connect with paho, stay `hold` seconds, DISCONNECT."""
+    p = PahoDevice.from_connection_string(hub, cs, keepalive=keepalive)
+    try:
+        rc = p.connect()
+        assert rc == 0, f"CONNACK {rc}"
+        time.sleep(hold)
+    finally:
+        p.close()
+
+
+def raw_vanish(hub: Hub, cs: str, hold: float = 0.2) -> None:
+    """Connect over raw MQTT, stay `hold` seconds, then drop the socket without DISCONNECT and
+    wait until the hub has closed its side."""
+    p = sas.parse_connection_string(cs)
+    sock, rc = raw_mqtt_connect(hub.host, client_ssl_context(hub.ca_pem), p["DeviceId"],
+                                sas.device_token_from_connection_string(cs))
+    assert rc == 0, f"CONNACK {rc}"
+    time.sleep(hold)
+    assert end_connection(sock, clean=False), "the hub did not close a dropped connection"
+
+
+def paho_refused(hub: Hub, device_id: str, password: str) -> int | None:
+    """A paho CONNECT with `password` that the hub must refuse; returns the CONNACK code."""
+    p = PahoDevice(hub, device_id=device_id, password=password)
+    try:
+        return p.connect()
+    finally:
+        p.close()
+
+
+def expired_token(cs: str, seconds_ago: int = 120) -> str:
+    return sas.device_token_from_connection_string(cs, expiry=int(time.time()) - seconds_ago)
+
+
+def badly_signed_token(hub: Hub, device_id: str) -> str:
+    return sas.generate_sas_token(sas.resource_uri(hub.host, device_id), random_key())
+
+
+def paho_conflict(hub: Hub, cs: str, hold: float = 1.0) -> None:
+    """Two paho clients with one device id: the first is replaced (409002); then the second
+    disconnects cleanly."""
+    first = PahoDevice.from_connection_string(hub, cs)
+    second = PahoDevice.from_connection_string(hub, cs)
+    try:
+        assert first.connect() == 0
+        time.sleep(hold)
+        assert second.connect() == 0
+        assert first.disconnected.wait(10), "the hub did not close the older connection"
+    finally:
+        first.close()
+        second.close()
+
+
+def keepalive_expiry(hub: Hub, cs: str, keepalive: int = 1) -> None:
+    """A paho client with a short keep-alive that stops its network loop (no PINGREQ): returns
+    once the hub has cut it."""
+    from outpost import read_until_closed
+
+    p = PahoDevice.from_connection_string(hub, cs, keepalive=keepalive)
+    try:
+        assert p.connect() == 0
+        silence_paho(p)
+        closed, _ = read_until_closed(p.client.socket(), 1.5 * keepalive + 5)
+        assert closed, f"the hub did not cut a client silent for 1.5 × {keepalive} s"
+    finally:
+        drop_paho(p)
+        p.close()
+
+
+def tcp_silent(hub: Hub, timeout: float = 15.0) -> float:
+    """A TCP connection to the MQTT port that sends nothing; returns how long until the hub
+    closed it."""
+    from outpost import read_until_closed
+
+    started = time.monotonic()
+    with socket.create_connection((hub.host, MQTT_PORT), timeout=5) as s:
+        closed, _ = read_until_closed(s, timeout)
+    assert closed, f"the hub kept a silent TCP connection open for {timeout} s"
+    return time.monotonic() - started

@@ -200,7 +200,8 @@ OPERATOR_CASES = {
     "project": (
         'AzureDiagnostics | where DeviceId == "{a}" and ResultType != "" '
         '| project OperationName, ResultType',
-        lambda rows, h: rows == [{"OperationName": "deviceDisconnect", "ResultType": "404104"}] * 2),
+        lambda rows, h: rows == [{"OperationName": "deviceDisconnect",
+                                  "ResultType": "404104"}] * 2),
     "in-and-or": (
         'AzureDiagnostics | where (DeviceId == "{b}" or DeviceId == "{c}") and Level == "Error" '
         '| where ResultType in ("401003", "409002")',
