@@ -40,6 +40,9 @@ let package = Package(
         // Kusto (KQL) over in-memory tables, for `logs query`: parser, evaluator and printer.
         // Pure, so it is unit-tested and fuzzed on its own.
         .target(name: "LogQuery"),
+        // edgeHub's route language (FROM … WHERE … INTO …): parser, type checker and evaluator
+        // over messages, and route sets with priorities and TTLs. Pure, unit-tested and fuzzed.
+        .target(name: "EdgeRoutes"),
         // Storage protocol and its SQLite implementation.
         .target(name: "HubStore", dependencies: [
             "Twin",
@@ -80,10 +83,13 @@ let package = Package(
         .executableTarget(name: "QueryFuzz", dependencies: ["TwinQuery", "Twin", "FuzzReplay"], path: "Fuzz/QueryFuzz"),
         // And for the KQL engine.
         .executableTarget(name: "LogQueryFuzz", dependencies: ["LogQuery", "FuzzReplay"], path: "Fuzz/LogQueryFuzz"),
+        // And for edgeHub's routes.
+        .executableTarget(name: "RouteFuzz", dependencies: ["EdgeRoutes", "FuzzReplay"], path: "Fuzz/RouteFuzz"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
+        .testTarget(name: "EdgeRoutesTests", dependencies: ["EdgeRoutes"]),
         .testTarget(name: "HubServerTests", dependencies: [
             "HubServer", "IoTProtocol", "MQTT", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
