@@ -43,6 +43,9 @@ let package = Package(
         // edgeHub's route language (FROM … WHERE … INTO …): parser, type checker and evaluator
         // over messages, and route sets with priorities and TTLs. Pure, unit-tested and fuzzed.
         .target(name: "EdgeRoutes"),
+        // edgeAgent's logic: the deployment from its twin, the reconcile plan, restart back-off,
+        // reported properties. Pure; the edge-agent executable wires it to the daemon and hub.
+        .target(name: "EdgeAgent", dependencies: ["Twin"]),
         // Storage protocol and its SQLite implementation.
         .target(name: "HubStore", dependencies: [
             "Twin",
@@ -87,6 +90,7 @@ let package = Package(
         .executableTarget(name: "RouteFuzz", dependencies: ["EdgeRoutes", "FuzzReplay"], path: "Fuzz/RouteFuzz"),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
+        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
         .testTarget(name: "EdgeRoutesTests", dependencies: ["EdgeRoutes"]),
