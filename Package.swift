@@ -102,6 +102,8 @@ let package = Package(
         .testTarget(name: "IoTProtocolTests", dependencies: ["IoTProtocol"]),
         .testTarget(name: "IoTClientTests", dependencies: [
             "IoTClient", "HubServer", "HubStore", "IoTProtocol", "Twin", "MQTT",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),

@@ -35,6 +35,13 @@ public final class IoTClient: Sendable {
         self.engine = try ClientEngine(configuration: configuration, logger: logger, group: eventLoopGroup, output: output)
     }
 
+    /// A client dropped without `close()` is closed in the background, so that its connection and
+    /// reconnect loop do not outlive it.
+    deinit {
+        let engine = engine
+        Task { await engine.close() }
+    }
+
     /// Desired-properties patches, each with its `$version`, once `enableDesiredPatches()` has
     /// subscribed. After a reconnect the SDKs read the whole twin again: do the same with
     /// `getTwin()` when `connectionEvents` says `.connected` after a `.disconnected`.
