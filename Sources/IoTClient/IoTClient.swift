@@ -72,6 +72,13 @@ public final class IoTClient: Sendable {
         _ = try await engine.run(.publish(topic: topic, payload: payload), name: "sending a message")
     }
 
+    /// Sends a message with a property bag made elsewhere, as edgeHub forwards its clients'
+    /// messages upstream with the properties they came with.
+    public func sendEvent(_ payload: ByteBuffer, propertyBag: PropertyBag) async throws {
+        let topic = IoTTopic.telemetry(configuration.identity, bag: propertyBag)
+        _ = try await engine.run(.publish(topic: topic, payload: payload), name: "sending a message")
+    }
+
     public func sendEvent(_ text: String, properties: [String: String] = [:],
                           systemProperties: MessageSystemProperties = MessageSystemProperties()) async throws {
         try await sendEvent(ByteBuffer(string: text), properties: properties, systemProperties: systemProperties)

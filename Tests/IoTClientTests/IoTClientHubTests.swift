@@ -358,6 +358,22 @@ struct IoTClientHubTests {
         }
     }
 
+    @Test("PINGREQ keeps an idle connection open past the hub's 1.5 × keep-alive limit")
+    func keepAlive() async throws {
+        try await withHub { hub in
+            let key = try await hub.register("dev1")
+            let events = Recorder<ConnectionEvent>()
+            var configuration = hub.configuration("dev1", key: key, transports: [.mqtt])
+            configuration.keepAlive = .seconds(1)
+            let client = try makeClient(configuration, events: events)
+            try await connect(client)
+            try await Task.sleep(for: .milliseconds(3500))
+            #expect(events.all == [.attempting(.mqtt), .connected(.mqtt)])
+            #expect(hub.hub.connections.isConnected("dev1"))
+            await client.close()
+        }
+    }
+
     @Test("a signer (the workload API's way) signs the token")
     func signerCredentials() async throws {
         try await withHub { hub in
