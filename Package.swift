@@ -67,6 +67,7 @@ let package = Package(
         .target(name: "IoTClient", dependencies: [
             "MQTT", "IoTProtocol", "Twin",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),

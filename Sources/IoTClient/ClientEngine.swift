@@ -6,6 +6,7 @@ import Darwin
 import IoTProtocol
 import Logging
 import MQTT
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import Twin
@@ -290,18 +291,32 @@ actor ClientEngine {
 
     // MARK: operations
 
-    /// Runs one request through the session and waits for its completion.
+    /// Runs one request through the session and waits for its completion. Cancelling the
+    /// calling task stops the wait with `CancellationError` (a PUBLISH already written stays
+    /// written).
     func run(_ request: ClientSession.Request, name: String) async throws -> ClientSession.Completion {
         switch state {
         case .idle, .connecting: throw IoTClientError.notConnected
         case .closed: throw IoTClientError.closed
         case .running: break
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let (id, actions) = session.submit(request, name: name, timeout: configuration.operationTimeout, now: clock.now)
-            waiters[id] = continuation
-            perform(actions)
+        try Task.checkCancellation()
+        let submitted = SubmittedOperation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let (id, actions) = session.submit(request, name: name, timeout: configuration.operationTimeout, now: clock.now)
+                waiters[id] = continuation
+                submitted.id = id
+                perform(actions)
+            }
+        } onCancel: {
+            Task { await self.cancel(submitted.id) }
         }
+    }
+
+    private func cancel(_ id: ClientSession.OperationID?) {
+        guard let id else { return }
+        perform(session.cancel(id))
     }
 
     func subscribe(_ subscription: IoTTopic.Subscription) async throws {
@@ -343,7 +358,7 @@ actor ClientEngine {
             case .send(let packet):
                 connection?.connection.send(packet)
             case .complete(let id, let result):
-                waiters.removeValue(forKey: id)?.resume(with: result.mapError { $0.clientError })
+                waiters.removeValue(forKey: id)?.resume(with: result.mapError { $0 == .cancelled ? CancellationError() as any Error : $0.clientError as any Error })
             case .deliver(let delivery):
                 deliver(delivery)
             case .handshake(let result):
@@ -362,6 +377,17 @@ actor ClientEngine {
                 logger.debug("ignored a message on an unknown topic", metadata: ["topic": "\(topic)"])
             }
         }
+    }
+}
+
+/// The id of an operation once submitted, for a cancellation handler that may run on any thread.
+private final class SubmittedOperation: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var value: ClientSession.OperationID?
+
+    var id: ClientSession.OperationID? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 

@@ -59,12 +59,14 @@ struct ClientSession: Sendable {
         case timedOut(operation: String, after: Duration)
         case subscriptionRefused(String)
         case closed
+        /// The caller stopped waiting.
+        case cancelled
 
         var clientError: IoTClientError {
             switch self {
             case .timedOut(let operation, let after): .timedOut(operation: operation, after: after)
             case .subscriptionRefused(let filter): .subscriptionRefused(topicFilter: filter)
-            case .closed: .closed
+            case .closed, .cancelled: .closed
             }
         }
     }
@@ -233,6 +235,13 @@ struct ClientSession: Sendable {
     private mutating func send(_ packet: MQTTPacket, now: Instant) -> Action {
         lastSent = now
         return .send(packet)
+    }
+
+    /// The caller stopped waiting: forget the operation. A subscription stays wanted.
+    mutating func cancel(_ id: OperationID) -> [Action] {
+        guard let operation = operations.removeValue(forKey: id) else { return [] }
+        if let packetID = operation.packetID { packetOwners[packetID] = nil }
+        return [.complete(id, .failure(.cancelled))]
     }
 
     // MARK: packets from the hub

@@ -202,3 +202,20 @@ struct ReconnectBackoffTests {
         }
     }
 }
+
+@Suite("ClientSession: cancellation")
+struct ClientSessionCancellationTests {
+    @Test("a cancelled operation completes as cancelled and its late PUBACK is ignored")
+    func cancel() throws {
+        let t0 = ContinuousClock.now
+        var s = ClientSession(keepAlive: .seconds(60), now: t0)
+        _ = s.connectionOpened(Connect(cleanSession: false, keepAliveSeconds: 60, clientID: "d"), timeout: .seconds(10), now: t0)
+        _ = s.receive(.connack(ConnAck(sessionPresent: false, returnCode: .accepted)), now: t0)
+        let (id, actions) = s.submit(.publish(topic: "t", payload: ByteBuffer()), name: "send", timeout: .seconds(30), now: t0)
+        guard case .send(.publish(let p))? = actions.first else { Issue.record("no PUBLISH"); return }
+        #expect(s.cancel(id) == [.complete(id, .failure(.cancelled))])
+        #expect(s.cancel(id).isEmpty)
+        #expect(s.receive(.puback(packetID: p.packetID!), now: t0).isEmpty)
+        #expect(s.pendingOperations == 0)
+    }
+}

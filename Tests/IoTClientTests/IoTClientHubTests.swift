@@ -358,6 +358,27 @@ struct IoTClientHubTests {
         }
     }
 
+    @Test("cancelling a caller stops its wait; the client carries on")
+    func cancellation() async throws {
+        try await withHub { hub in
+            let key = try await hub.register("dev1")
+            var configuration = hub.configuration("dev1", key: key, transports: [.mqtt])
+            configuration.reconnectBackoff = ReconnectBackoff(initial: .seconds(3), maximum: .seconds(3), jitter: 0)
+            let client = try makeClient(configuration)
+            try await connect(client)
+            // While offline (3 s before the reconnect), a send waits for the next connection; cancelling ends the wait.
+            try #require(hub.hub.connections.entry("dev1")).close(.replacedByNewConnection)
+            try await eventually("the client to notice") { await !client.isConnected }
+            let waiting = Task { try await client.sendEvent("never mind") }
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+            let result = try await within(.seconds(5), "the cancelled send") { await waiting.result }
+            #expect(throws: CancellationError.self) { try result.get() }
+            try await within(.seconds(20), "a later send") { try await client.sendEvent("later") }
+            await client.close()
+        }
+    }
+
     @Test("PINGREQ keeps an idle connection open past the hub's 1.5 × keep-alive limit")
     func keepAlive() async throws {
         try await withHub { hub in
