@@ -9,7 +9,10 @@ import Twin
 /// reconnecting, QoS 1 for everything, twin requests correlated by `$rid`, and MQTT over TLS
 /// or over a WebSocket tried in the configured order. After `connect()` it stays connected by
 /// itself: a lost connection is reopened with back-off, subscriptions are made again, and
-/// operations in flight are sent again, so each call either completes or throws.
+/// operations in flight are sent again, so each call either completes or throws (at the latest
+/// after `operationTimeout`). Unlike the first `connect()`, which gives up after one round of
+/// transports, reconnecting goes on at the back-off's pace even when the hub refuses the token
+/// (a key can be rotated back, a device re-enabled); `connectionEvents` shows every failure.
 ///
 /// The streams (`desiredPatches`, `cloudToDeviceMessages`, `inputMessages`,
 /// `connectionEvents`) each have one reader; they end when the client is closed.
