@@ -68,6 +68,19 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // A device/module client for Azure IoT over MQTT 3.1.1 (TLS or WebSocket), with reconnect,
+        // token renewal and transport fallback; used by edgeAgent and edgeHub's upstream link.
+        .target(name: "IoTClient", dependencies: [
+            "MQTT", "IoTProtocol", "Twin",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "iothub", dependencies: [
             "HubServer", "IoTProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,6 +111,12 @@ let package = Package(
             "HubServer", "IoTProtocol", "MQTT", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "IoTProtocolTests", dependencies: ["IoTProtocol"]),
+        .testTarget(name: "IoTClientTests", dependencies: [
+            "IoTClient", "HubServer", "HubStore", "IoTProtocol", "Twin", "MQTT",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),
     ],
     swiftLanguageModes: [.v5]

@@ -119,7 +119,7 @@ public enum IoTTopic {
 
     // MARK: helpers
 
-    private static func bagAfter(prefixCount: Int, in topic: String) -> Substring {
+    static func bagAfter(prefixCount: Int, in topic: String) -> Substring {
         var idx = topic.startIndex
         var slashes = 0
         while idx < topic.endIndex, slashes < prefixCount {
@@ -129,7 +129,7 @@ public enum IoTTopic {
         return topic[idx...]
     }
 
-    private static func splitQuery(_ topic: String) -> (Substring, [String: String]) {
+    static func splitQuery(_ topic: String) -> (Substring, [String: String]) {
         guard let q = topic.firstIndex(of: "?") else { return (topic[...], [:]) }
         var query: [String: String] = [:]
         for pair in topic[topic.index(after: q)...].split(separator: "&") {
