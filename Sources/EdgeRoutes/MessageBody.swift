@@ -44,7 +44,9 @@ enum MessageBody {
         }
     }
 
-    /// The scalar at `path`; objects, arrays and missing paths are undefined.
+    /// The scalar at `path`; objects and arrays are undefined, as in edgeHub. A missing path is
+    /// undefined too (edgeHub's Json.NET lookup gives null there), so `IS_DEFINED($body.x)`
+    /// tests for a field, as the IoT Hub documentation uses it.
     static func value(at path: BodyPath, in root: JSONNode) -> RouteValue {
         var node = root
         for component in path.components {

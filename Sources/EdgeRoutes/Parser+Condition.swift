@@ -135,35 +135,42 @@ extension Parser {
 
     /// `$body` paths are JSON; system properties, like application properties, are strings.
     private static func type(ofDollar name: String) -> ValueType {
-        name.lowercased().hasPrefix("body.") ? .dynamic : .string
+        bodyPathText(name) == nil ? .string : .dynamic
+    }
+
+    /// The path after `$body.` (`body` in any case), or nil for another name. Names are taken
+    /// apart by Unicode scalar, not by character, so a combining mark cannot hide a `.` or `[`.
+    private static func bodyPathText(_ name: String) -> String.UnicodeScalarView.SubSequence? {
+        let scalars = name.unicodeScalars
+        let prefix = String(String.UnicodeScalarView(scalars.prefix(5)))
+        return prefix.lowercased() == "body." ? scalars.dropFirst(5) : nil
     }
 
     /// `$name` as a system property, or `$body.path`.
     private func dollar(_ name: String, _ token: Token, escaped: Bool) throws(RouteError) -> RouteExpression {
-        let lower = name.lowercased()
-        if lower == "body" || lower == "body." {
+        if let path = Self.bodyPathText(name), !path.isEmpty { return .body(try bodyPath(path, token), escaped: escaped) }
+        if name.lowercased() == "body" || Self.bodyPathText(name) != nil {
             throw RouteError(.syntax, at: token.position, "$body needs a path, e.g. $body.temperature")
         }
-        if lower.hasPrefix("body.") { return .body(try bodyPath(String(name.dropFirst(5)), token), escaped: escaped) }
-        if name.contains("[") || name.contains("]") {
+        if name.unicodeScalars.contains(where: { $0 == "[" || $0 == "]" }) {
             throw RouteError(.syntax, at: token.position, "only $body paths take an [index], found \(token.quoted)")
         }
         return .systemProperty(name, escaped: escaped)
     }
 
     /// `a.b[0].c`: names, each followed by any number of `[index]`.
-    private func bodyPath(_ text: String, _ token: Token) throws(RouteError) -> BodyPath {
+    private func bodyPath(_ text: String.UnicodeScalarView.SubSequence, _ token: Token) throws(RouteError) -> BodyPath {
         var components: [BodyPath.Component] = []
         for segment in text.split(separator: ".", omittingEmptySubsequences: false) {
-            var rest = Substring(segment)
-            let key = rest.prefix { $0 != "[" && $0 != "]" }
-            rest = rest.dropFirst(key.count)
+            let key = segment.prefix { $0 != "[" && $0 != "]" }
+            var rest = segment.dropFirst(key.count)
             guard !key.isEmpty else { throw badPath(token, "a property name is missing") }
-            components.append(.key(String(key)))
+            components.append(.key(String(String.UnicodeScalarView(key))))
             while !rest.isEmpty {
                 guard rest.first == "[", let close = rest.firstIndex(of: "]") else { throw badPath(token, "expected [index]") }
                 let digits = rest[rest.index(after: rest.startIndex)..<close]
-                guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let i = Int(digits) else {
+                guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ ("0"..."9").contains($0) }),
+                      let i = Int(String(String.UnicodeScalarView(digits))) else {
                     throw badPath(token, "an index is a whole number, like [0]")
                 }
                 components.append(.index(i))

@@ -123,7 +123,8 @@ struct Parser {
 
     /// `/modules/{moduleId}/inputs/{input}`, keywords in any case.
     private func parseAddress(_ address: String, token: Token) throws(RouteError) -> RouteSink {
-        let parts = address.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // By Unicode scalar, so that a combining mark cannot hide a '/'.
+        let parts = address.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
         let valid = parts.count == 5 && parts[0].isEmpty && parts[1].lowercased() == "modules" && parts[3].lowercased() == "inputs"
             && [parts[2], parts[4]].allSatisfy { !$0.isEmpty && !$0.unicodeScalars.contains(where: Self.notInAddress) }
         guard valid else {

@@ -2,7 +2,9 @@
 /// of the value) of an entry in `$edgeHub`'s desired `routes`.
 /// See https://learn.microsoft.com/azure/iot-edge/module-composition#declare-routes
 ///
-/// Keywords, function names, sources and sinks are read in any case, as edgeHub does. The
+/// Keywords, function names, sources and sinks are read in any case, as edgeHub does (which
+/// reads `true`, `false` and `null` only in lower case: other spellings are property names
+/// there, literals here). The
 /// condition is IoT Hub's message routing query language and is type-checked when the route is
 /// parsed, as edgeHub does when it compiles one: application and system properties are strings,
 /// so `temperature > 30` is refused (it could never match) with a hint to write

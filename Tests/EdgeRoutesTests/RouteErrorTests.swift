@@ -49,6 +49,7 @@ struct RouteErrorTests {
         ("FROM /messages/* WHERE $body = 'x' INTO $upstream", 23, "$body needs a path, e.g. $body.temperature"),
         ("FROM /messages/* WHERE $body.a..b = 1 INTO $upstream", 23, "invalid $body path '$body.a..b': a property name is missing"),
         ("FROM /messages/* WHERE $body.a[x] = 1 INTO $upstream", 23, "invalid $body path '$body.a[x]': an index is a whole number, like [0]"),
+        ("FROM /messages/* WHERE $body.a[\u{0711}0] = 1 INTO $upstream", 23, "invalid $body path '$body.a[\u{0711}0]': an index is a whole number, like [0]"),
         ("FROM /messages/* WHERE $connectionDeviceId[0] = 'x' INTO $upstream", 23, "only $body paths take an [index], found '$connectionDeviceId[0]'"),
         ("FROM /messages/* WHERE {contentType} = 'x' INTO $upstream", 24, "expected a $property after '{', found 'contentType'"),
         ("FROM /messages/* WHERE FOO(a) INTO $upstream", 23, "unknown function 'FOO'; functions are IS_DEFINED, IS_NULL, IS_STRING, IS_NUMBER, IS_BOOL, AS_NUMBER, STARTS_WITH, ENDS_WITH, CONTAINS, INDEX_OF, LOWER, UPPER, LENGTH, CONCAT, SUBSTRING, ABS, CEILING, FLOOR, SIGN, SQRT, EXP, POWER, SQUARE"),

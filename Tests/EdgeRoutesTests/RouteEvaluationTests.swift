@@ -162,6 +162,15 @@ struct RouteEvaluationTests {
         }
     }
 
+    @Test("twin change notifications: their own source, conditions on their body")
+    func twinNotifications() throws {
+        let twin = Fixture.message(.twinChangeNotification(deviceId: "edge1", moduleId: "filter"), json: #"{"properties": {"reported": {"fw": "1.2"}}}"#)
+        let route = try Fixture.route("FROM /twinChangeNotifications WHERE $body.properties.reported.fw = '1.2' AND $connectionModuleId = 'filter' INTO $upstream")
+        #expect(route.matches(twin))
+        #expect(try !Fixture.matches("FROM /messages/* INTO $upstream", twin))
+        #expect(!route.matches(Fixture.module("filter", json: #"{"properties": {"reported": {"fw": "1.2"}}}"#)))
+    }
+
     @Test("a route without WHERE takes every message of its source")
     func noCondition() throws {
         let route = try Fixture.route("FROM /messages/modules/sensor/outputs/temperatureOutput INTO BrokeredEndpoint(\"/modules/filter/inputs/input1\")")

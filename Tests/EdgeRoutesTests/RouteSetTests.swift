@@ -61,6 +61,9 @@ struct RouteSetTests {
         #expect(set.entries.map(\.priority) == [RouteSet.defaultPriority, RouteSet.defaultPriority])
         #expect(set.entries.map(\.ttl) == [10, 30])
         #expect(try RouteSet(json: "{}", defaultTTL: 1).entries.isEmpty)
+        // A repeated name keeps its last route, as Json.NET does.
+        let repeated = try RouteSet(json: #"{"a": "FROM /* INTO $upstream", "a": {"route": "FROM /messages/* INTO $upstream", "priority": 4}}"#, defaultTTL: 1)
+        #expect(repeated.entries.map { "\($0.route)/\($0.priority)" } == ["FROM /messages/* INTO $upstream/4"])
     }
 
     @Test("bad entries name the route", arguments: [
