@@ -104,6 +104,12 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
+        // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
+        .executableTarget(name: "edge-agent", dependencies: [
+            "EdgeAgent", "IoTClient", "Twin",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
         .testTarget(name: "EdgeRoutesTests", dependencies: ["EdgeRoutes"]),

@@ -1,0 +1,138 @@
+import EdgeAgent
+import Foundation
+import IoTClient
+import Logging
+import Twin
+
+/// edgeAgent's work: keep the runtime equal to the deployment and tell the hub how it went.
+/// The last good deployment is kept on disk, so modules keep running (and are restarted by
+/// policy) while the hub is out of reach.
+actor Agent {
+    private let runtime: RuntimeClient
+    private let logger: Logger
+    private let storage: URL
+    private var deployment: AgentDeployment?
+    private var desiredVersion = 0
+    private var status: (code: Int, description: String) = (200, "")
+    private var deployedConfig: [String: String]
+    private var backoff: [String: RestartBackoff] = [:]
+    private var lastRestart: [String: Date] = [:]
+    private var reportedModules: Set<String> = []
+    private var lastReport: String?
+
+    init(runtime: RuntimeClient, logger: Logger, storage: URL) {
+        self.runtime = runtime
+        self.logger = logger
+        self.storage = storage
+        deployedConfig = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: storage.appendingPathComponent("deployed.json")))) ?? [:]
+        if let cached = try? JSONValue(parsing: Data(contentsOf: storage.appendingPathComponent("deployment.json"))),
+           let d = try? AgentDeployment(desired: cached) {
+            deployment = d
+            desiredVersion = d.version
+            logger.info("Using the last good deployment (version \(d.version)) until the hub answers")
+        }
+    }
+
+    /// A new desired document from the twin.
+    func apply(desired: JSONValue) {
+        let version = Int(desired["$version"]?.numberValue ?? 0)
+        desiredVersion = version
+        do {
+            let d = try AgentDeployment(desired: desired)
+            deployment = d
+            status = (200, "")
+            try? desired.jsonData.write(to: storage.appendingPathComponent("deployment.json"), options: .atomic)
+            logger.info("Deployment version \(version) received: \(d.modules.count) module(s)")
+        } catch let failure as AgentDeployment.Failure {
+            status = (failure.code, failure.description)
+            logger.error("Deployment version \(version) cannot be applied: \(failure.description); keeping the last good one")
+        } catch {
+            status = (500, "\(error)")
+        }
+    }
+
+    /// One pass: plan, act, and return the reported properties if they changed.
+    func reconcile() async -> JSONValue? {
+        guard let deployment else { return reportIfChanged(facts: [:]) }
+        let now = Date()
+        let current: [RuntimeModule]
+        do { current = try await runtime.list() } catch {
+            logger.error("Cannot list modules through the management API: \(error)")
+            return nil
+        }
+        for module in current where module.state == .running {
+            if let start = module.startTime { backoff[module.name]?.noteRunning(since: start, now: now) }
+        }
+        let plan = ReconcilePlan(deployment: deployment, runtime: current, deployedConfig: deployedConfig, backoff: backoff, now: now)
+        for command in plan.commands { await perform(command, now: now) }
+        if !plan.commands.isEmpty {
+            try? JSONEncoder().encode(deployedConfig).write(to: storage.appendingPathComponent("deployed.json"), options: .atomic)
+        }
+        let refreshed = (try? await runtime.list()) ?? current
+        var facts: [String: AgentReport.ModuleFacts] = [:]
+        for m in refreshed {
+            let planned = plan.statuses[m.name]
+            let runtimeStatus = m.state == .running ? "running" : (planned?.status ?? m.state.rawValue)
+            facts[m.name] = .init(runtimeStatus: runtimeStatus, description: m.state == .running ? "running" : planned?.description ?? "",
+                                  exitCode: m.exitCode, lastStartTime: m.startTime, lastExitTime: m.exitTime,
+                                  restartCount: backoff[m.name]?.restartCount ?? 0, lastRestartTime: lastRestart[m.name])
+        }
+        return reportIfChanged(facts: facts)
+    }
+
+    private func perform(_ command: RuntimeCommand, now: Date) async {
+        do {
+            switch command {
+            case .create(let spec):
+                logger.info("Creating module \(spec.name)")
+                try await runtime.create(spec, update: false)
+                deployedConfig[spec.name] = spec.configHash
+            case .update(let spec):
+                logger.info("Updating module \(spec.name)")
+                try await runtime.create(spec, update: true)
+                deployedConfig[spec.name] = spec.configHash
+                backoff[spec.name] = nil
+            case .start(let name):
+                logger.info("Starting module \(name)")
+                try await runtime.action("start", name)
+            case .restart(let name):
+                var counter = backoff[name] ?? RestartBackoff()
+                counter.recordRestart(at: now)
+                backoff[name] = counter
+                lastRestart[name] = now
+                logger.warning("Restarting module \(name) (restart \(counter.restartCount))")
+                try await runtime.action("start", name)
+            case .stop(let name):
+                logger.info("Stopping module \(name)")
+                try await runtime.action("stop", name)
+            case .remove(let name):
+                logger.info("Removing module \(name)")
+                try await runtime.remove(name)
+                deployedConfig[name] = nil
+                backoff[name] = nil
+            }
+        } catch {
+            logger.error("Module command \(command) failed: \(error)")
+        }
+    }
+
+    private func reportIfChanged(facts: [String: AgentReport.ModuleFacts]) -> JSONValue? {
+        var arch = utsname()
+        uname(&arch)
+        let machine = withUnsafeBytes(of: &arch.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let document = AgentReport.document(deployment: deployment, desiredVersion: desiredVersion, status: status, facts: facts,
+                                            previousModules: reportedModules.subtracting(deployment?.modules.keys.map { $0 } ?? []),
+                                            architecture: machine)
+        let text = document.jsonText
+        guard text != lastReport else { return nil }
+        lastReport = text
+        reportedModules = Set(deployment?.modules.keys.map { $0 } ?? [])
+        return document
+    }
+
+    func forgetReport() { lastReport = nil }
+
+    func restartModule(_ name: String) async throws {
+        try await runtime.action("restart", name)
+    }
+}

@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import EdgeAgent
+import Foundation
+import IoTClient
+import Logging
+import Twin
+
+/// edgeAgent, started by iotedged as a system module: reads the deployment from its module
+/// twin, keeps the module runtime equal to it, and reports what runs.
+@main
+enum EdgeAgentMain {
+    static func main() async {
+        let env = ProcessInfo.processInfo.environment
+        let level = logLevel(env["RuntimeLogLevel"])
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "edgeAgent")
+        logger.info("Starting module management agent.")
+        logger.info("Version - \(AgentReport.version)")
+        do {
+            try await run(env: env, logger: logger)
+        } catch {
+            logger.critical("Edge agent is stopping: \(error)")
+            exit(1)
+        }
+    }
+
+    static func run(env: [String: String], logger: Logger) async throws {
+        func need(_ key: String) throws -> String {
+            guard let v = env[key], !v.isEmpty else { throw AgentError("\(key) is not set: edgeAgent is started by iotedged, which sets it") }
+            return v
+        }
+        let hubHost = try need("IOTEDGE_IOTHUBHOSTNAME"), device = try need("IOTEDGE_DEVICEID")
+        let module = env["IOTEDGE_MODULEID"] ?? "$edgeAgent", generation = env["IOTEDGE_MODULEGENERATIONID"] ?? ""
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let workload = try EdgeAPIClient(http: http, uri: try need("IOTEDGE_WORKLOADURI"))
+        let management = try EdgeAPIClient(http: http, uri: try need("IOTEDGE_MANAGEMENTURI"))
+        let storage = URL(fileURLWithPath: env["StorageFolder"] ?? NSTemporaryDirectory() + "outpost-edgeAgent-\(device)")
+        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let agent = Agent(runtime: RuntimeClient(api: management), logger: logger, storage: storage)
+
+        // Modules keep running on the last good deployment whatever the hub does.
+        _ = await agent.reconcile()
+
+        let trust = try await workload.call(.GET, "/trust-bundle")["certificate"]?.stringValue
+        let signPath = "/modules/\(EdgeAPIClient.segment(module))/genid/\(EdgeAPIClient.segment(generation))/sign"
+        var config = IoTClientConfiguration(hostName: hubHost, deviceID: device, moduleID: module, credentials: .signer({ text in
+            let answer = try await workload.call(.POST, signPath, body: ["keyId": "primary", "algo": "HMACSHA256",
+                                                                          "data": .string(Data(text.utf8).base64EncodedString())])
+            guard let digest = answer["digest"]?.stringValue else { throw AgentError("the workload API returned no digest") }
+            return digest
+        }))
+        config.trustedCAPEM = trust
+        config.transports = transports(env["UpstreamProtocol"], logger: logger)
+        config.productInfo = "outpost-edgeAgent/\(AgentReport.version)"
+        let client = try IoTClient(configuration: config, logger: logger, attemptMessage: { transport in
+            "Edge agent attempting to connect to IoT Hub via \(transport == .mqtt ? "MQTT" : "MQTT over WebSocket")..."
+        })
+        do {
+            try await client.connect()
+        } catch {
+            throw AgentError("could not connect to IoT Hub \(hubHost) by any upstream protocol: \(error). Check the network and DNS from this device to \(hubHost):8883 and :443 (iotedge check).")
+        }
+        logger.info("Edge agent connected to IoT Hub \(hubHost)")
+        try await client.enableDesiredPatches()
+        try await client.onMethod { request in
+            switch request.name.lowercased() {
+            case "ping":
+                return MethodResponse(status: 200, payload: .null)
+            case "restartmodule":
+                guard let id = request.payload["id"]?.stringValue else {
+                    return MethodResponse(status: 400, payload: ["message": "RestartModule needs {\"schemaVersion\": \"1.0\", \"id\": \"<module>\"}"])
+                }
+                do {
+                    try await agent.restartModule(id)
+                    return MethodResponse(status: 200, payload: .null)
+                } catch {
+                    return MethodResponse(status: 400, payload: ["message": .string("\(error)")])
+                }
+            default:
+                return MethodResponse(status: 501, payload: ["message": .string("edgeAgent has no method \(request.name)")])
+            }
+        }
+        await agent.apply(desired: try await client.getTwin()["desired"] ?? .null)
+
+        let patches = client.desiredPatches
+        let events = client.connectionEvents
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in patches {
+                    // A patch is partial; the twin's whole desired document is the deployment.
+                    if let twin = try? await client.getTwin() { await agent.apply(desired: twin["desired"] ?? .null) }
+                    await report(agent, client, logger)
+                }
+            }
+            group.addTask {
+                for await event in events {
+                    if case .connected = event {
+                        await agent.forgetReport()
+                        if let twin = try? await client.getTwin() { await agent.apply(desired: twin["desired"] ?? .null) }
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await report(agent, client, logger)
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+        }
+    }
+
+    static func report(_ agent: Agent, _ client: IoTClient, _ logger: Logger) async {
+        guard let document = await agent.reconcile() else { return }
+        do { _ = try await client.patchReported(document) } catch {
+            logger.warning("Reporting module status to IoT Hub failed (will retry): \(error)")
+            await agent.forgetReport()
+        }
+    }
+
+    /// `UpstreamProtocol`: Mqtt, MqttWs; Amqp and AmqpWs are not spoken, so MQTT is used.
+    static func transports(_ value: String?, logger: Logger) -> [IoTClientTransport] {
+        guard let value, !value.isEmpty else { return [.mqtt, .mqttWebSocket] }
+        if let t = IoTClientTransport(upstreamProtocol: value) { return [t] }
+        logger.warning("UpstreamProtocol \(value) is not supported by Outpost; using MQTT, then MQTT over WebSocket")
+        return [.mqtt, .mqttWebSocket]
+    }
+
+    static func logLevel(_ value: String?) -> Logger.Level {
+        switch value?.lowercased() {
+        case "fatal": .critical
+        case "error": .error
+        case "warning", "warn": .warning
+        case "debug": .debug
+        case "verbose", "trace": .trace
+        default: .info
+        }
+    }
+}

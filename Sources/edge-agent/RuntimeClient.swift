@@ -1,0 +1,45 @@
+import Foundation
+import EdgeAgent
+import Twin
+
+/// The daemon's module runtime, seen through the management API.
+struct RuntimeClient: Sendable {
+    let api: EdgeAPIClient
+
+    func list() async throws -> [RuntimeModule] {
+        let answer = try await api.call(.GET, "/modules")
+        guard case .array(let modules)? = answer["modules"] else { return [] }
+        return modules.compactMap { m in
+            guard let name = m["name"]?.stringValue else { return nil }
+            let status = m["status"]?["runtimeStatus"]?["status"]?.stringValue ?? "unknown"
+            let exit = m["status"]?["exitStatus"]
+            return RuntimeModule(name: name, state: RuntimeModule.State(rawValue: status) ?? .unknown,
+                                 exitCode: exit?["statusCode"]?.stringValue.flatMap { Int32($0) },
+                                 startTime: m["status"]?["startTime"]?.stringValue.flatMap(TwinTime.parse),
+                                 exitTime: exit?["exitTime"]?.stringValue.flatMap(TwinTime.parse))
+        }
+    }
+
+    func create(_ spec: ModuleSpec, update: Bool) async throws {
+        let createOptions = (try? JSONValue(parsing: spec.createOptions)) ?? .object([:])
+        let body: JSONValue = [
+            "name": .string(spec.name), "type": "process", "imagePullPolicy": .string(spec.imagePullPolicy),
+            "config": ["image": .string(spec.image),
+                       "settings": ["image": .string(spec.image), "createOptions": createOptions],
+                       "env": .array(spec.env.keys.sorted().map { ["key": .string($0), "value": .string(spec.env[$0]!)] })],
+        ]
+        if update {
+            _ = try await api.call(.PUT, "/modules/\(EdgeAPIClient.segment(spec.name))", body: body)
+        } else {
+            _ = try await api.call(.POST, "/modules", body: body)
+        }
+    }
+
+    func action(_ verb: String, _ name: String) async throws {
+        _ = try await api.call(.POST, "/modules/\(EdgeAPIClient.segment(name))/\(verb)")
+    }
+
+    func remove(_ name: String) async throws {
+        _ = try await api.call(.DELETE, "/modules/\(EdgeAPIClient.segment(name))")
+    }
+}
