@@ -18,6 +18,9 @@ actor Agent {
     private var backoff: [String: RestartBackoff] = [:]
     private var lastRestart: [String: Date] = [:]
     private var reportedModules: Set<String> = []
+    /// Modules the runtime could not start (a missing executable, say): when, and why. They are
+    /// retried on the same back-off as a module that exits.
+    private var startFailures: [String: (time: Date, reason: String)] = [:]
     private var lastReport: String?
 
     init(runtime: RuntimeClient, logger: Logger, storage: URL) {
@@ -64,7 +67,11 @@ actor Agent {
             if let start = module.startTime { backoff[module.name]?.noteRunning(since: start, now: now) }
         }
         let plan = ReconcilePlan(deployment: deployment, runtime: current, deployedConfig: deployedConfig, backoff: backoff, now: now)
-        for command in plan.commands { await perform(command, now: now) }
+        for command in plan.commands {
+            if case .start(let name) = command, let failure = startFailures[name],
+               now < (backoff[name] ?? RestartBackoff()).nextAttempt(after: failure.time) { continue }
+            await perform(command, now: now)
+        }
         if !plan.commands.isEmpty {
             try? JSONEncoder().encode(deployedConfig).write(to: storage.appendingPathComponent("deployed.json"), options: .atomic)
         }
@@ -72,8 +79,14 @@ actor Agent {
         var facts: [String: AgentReport.ModuleFacts] = [:]
         for m in refreshed {
             let planned = plan.statuses[m.name]
-            let runtimeStatus = m.state == .running ? "running" : (planned?.status ?? m.state.rawValue)
-            facts[m.name] = .init(runtimeStatus: runtimeStatus, description: m.state == .running ? "running" : planned?.description ?? "",
+            var runtimeStatus = m.state == .running ? "running" : (planned?.status ?? m.state.rawValue)
+            var description = m.state == .running ? "running" : planned?.description ?? ""
+            if m.state != .running, let failure = startFailures[m.name] {
+                let counter = backoff[m.name] ?? RestartBackoff()
+                runtimeStatus = counter.isExhausted ? "failed" : "backoff"
+                description = "could not start: \(failure.reason)"
+            }
+            facts[m.name] = .init(runtimeStatus: runtimeStatus, description: description,
                                   exitCode: m.exitCode, lastStartTime: m.startTime, lastExitTime: m.exitTime,
                                   restartCount: backoff[m.name]?.restartCount ?? 0, lastRestartTime: lastRestart[m.name])
         }
@@ -94,7 +107,16 @@ actor Agent {
                 backoff[spec.name] = nil
             case .start(let name):
                 logger.info("Starting module \(name)")
-                try await runtime.action("start", name)
+                do {
+                    try await runtime.action("start", name)
+                    startFailures[name] = nil
+                } catch {
+                    var counter = backoff[name] ?? RestartBackoff()
+                    if startFailures[name] != nil { counter.recordRestart(at: now) }
+                    backoff[name] = counter
+                    startFailures[name] = (now, "\(error)")
+                    throw error
+                }
             case .restart(let name):
                 var counter = backoff[name] ?? RestartBackoff()
                 counter.recordRestart(at: now)
