@@ -1,0 +1,2 @@
+import EdgeDaemon
+print(EdgeDaemonVersion.text)
