@@ -13,7 +13,7 @@ public final class HubIdentityClient: IdentityProvider, @unchecked Sendable {
     private let http: HTTPClient
     private let timeout: TimeAmount
 
-    public init(device: DeviceCredentials, trustBundlePEM: String?, timeout: TimeAmount = .seconds(15)) throws {
+    public init(device: DeviceCredentials, trustBundlePEM: String?, timeout: TimeAmount = .seconds(10)) throws {
         self.device = device
         self.timeout = timeout
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -21,7 +21,7 @@ public final class HubIdentityClient: IdentityProvider, @unchecked Sendable {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
         }
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
-        config.timeout.connect = .seconds(10)
+        config.timeout.connect = .seconds(5)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
@@ -56,7 +56,7 @@ public final class HubIdentityClient: IdentityProvider, @unchecked Sendable {
         }
         let response: HTTPClientResponse
         do { response = try await http.execute(request, timeout: timeout) } catch {
-            throw IdentityError("cannot reach the hub at \(base): \(error)", unreachable: true)
+            throw IdentityError("cannot reach the hub at \(base): \(error). Check that the hub runs and that this device reaches it on port \(device.httpsPort) (DNS, routes, firewall, proxy)", unreachable: true)
         }
         let bytes = try await response.body.collect(upTo: 4 << 20)
         return (response.status.code, Array(bytes.readableBytesView))

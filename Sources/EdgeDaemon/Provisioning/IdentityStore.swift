@@ -8,9 +8,14 @@ public actor IdentityStore {
     private let cachePath: String?
     private var identities: [String: ModuleIdentity] = [:]
     private let logger: Logger
+    private var lastUnreachable: (time: Double, error: IdentityError)?
+    /// Seconds during which a hub that could not be reached is not asked again.
+    private let retryAfter: Double
 
-    public init(provider: IdentityProvider, cachePath: String?, logger: Logger = Logger(label: "iotedged.identity")) {
+    public init(provider: IdentityProvider, cachePath: String?, retryAfter: Double = 20,
+                logger: Logger = Logger(label: "iotedged.identity")) {
         self.provider = provider
+        self.retryAfter = retryAfter
         self.cachePath = cachePath
         self.logger = logger
         if let cachePath, let bytes = FileIO.read(cachePath),
@@ -30,14 +35,22 @@ public actor IdentityStore {
     /// reached, a cached identity is used; without one, the error is thrown.
     @discardableResult
     public func ensure(_ moduleId: String) async throws -> ModuleIdentity {
+        // A hub that just failed to answer is not asked again for a while: a module start must
+        // not wait out a connect timeout for every module.
+        if let failed = lastUnreachable, RFC3339.now() - failed.time < retryAfter {
+            if let cached = identities[moduleId] { return cached }
+            throw IdentityError(failed.error.description, unreachable: true)
+        }
         do {
             let m = try await provider.ensureModule(moduleId)
+            lastUnreachable = nil
             if identities[moduleId] != m {
                 identities[moduleId] = m
                 save()
             }
             return m
         } catch let error as IdentityError where error.unreachable {
+            lastUnreachable = (RFC3339.now(), error)
             if let cached = identities[moduleId] {
                 logger.warning("\(error.description); using the cached identity of \(moduleId) (generation \(cached.generationId))")
                 return cached

@@ -83,6 +83,9 @@ public struct ModuleState: Sendable, Equatable {
     public var pid: pid_t?
     /// How often the runtime started it (for `restartCount`-like views).
     public var startCount: Int
+    /// True when the last stop was asked for (stop, restart, update, remove), not an exit of
+    /// the module's own: the daemon's watchdog leaves such an edgeAgent stopped.
+    public var stoppedOnRequest: Bool = false
 
     public init(status: RuntimeStatus = .stopped, description: String = "created", startTime: Double? = nil,
                 exitTime: Double? = nil, exitCode: Int32? = nil, pid: pid_t? = nil, startCount: Int = 0) {

@@ -152,6 +152,7 @@ public actor ProcessRuntime: ModuleRuntime {
         m.state.pid = pid
         m.state.startTime = RFC3339.now()
         m.state.startCount += 1
+        m.state.stoppedOnRequest = false
         m.state.description = "running"
         let run = m.run
         logger.info("Started module \(name) (pid \(pid), \(command.arguments.joined(separator: " ")))")
@@ -242,6 +243,7 @@ public actor ProcessRuntime: ModuleRuntime {
         let signal = status & 0x7f
         let code: Int32 = signal == 0 ? (status >> 8) & 0xff : 128 + signal
         m.state.exitCode = code
+        m.state.stoppedOnRequest = m.stopRequested
         if m.stopRequested {
             m.state.status = .stopped
             m.state.description = signal == 0 ? "stopped (exit code \(code))" : "stopped (\(Self.signalName(signal)))"

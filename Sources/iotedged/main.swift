@@ -1,2 +1,0 @@
-import EdgeDaemon
-print(EdgeDaemonVersion.text)
