@@ -34,6 +34,9 @@ struct IoTEdged: AsyncParsableCommand {
     var logLevel: String?
 
     mutating func run() async throws {
+        // A closed stderr (journald restarted, a pipe gone) must not kill the daemon; modules get
+        // every signal back at its default when they are spawned.
+        signal(SIGPIPE, SIG_IGN)
         let path = config ?? EdgePaths.defaultConfigFile()
         let edgeConfig: EdgeConfig
         do {

@@ -88,6 +88,16 @@ private struct ConfigParser {
             notes.append(Self.knownIgnored[key] ?? "\(key) is not a setting Outpost knows; ignored (line \(lines.line(of: key).map(String.init) ?? "?"))")
         }
 
+        // A top-level setting written after a [section] header belongs to that section in
+        // TOML, and would be silently missed: say so.
+        for section in root.keys.sorted() {
+            guard let table = root[section]?.table else { continue }
+            for key in ["hostname", "homedir", "trust_bundle_cert"] where table[key] != nil {
+                throw fail("\(section).\(key)", "\(key) is inside [\(section)], so it is read as \(section).\(key) and not as the device's \(key)",
+                           fix: "Move the \(key) line above the first [section] header of the file.")
+            }
+        }
+
         let hostname = try parseHostname(root, systemHostname: systemHostname)
         let home = try parseHome(root, defaultHome: defaultHome)
         let provisioning = try parseProvisioning(root)

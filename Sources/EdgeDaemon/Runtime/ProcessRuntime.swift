@@ -63,6 +63,14 @@ public actor ProcessRuntime: ModuleRuntime {
         self.logger = logger
     }
 
+    /// A runtime that goes away takes its modules with it: nothing it started outlives it
+    /// unwatched (the daemon stops them gracefully before this; a test that fails early relies on it).
+    deinit {
+        for m in modules.values where m.state.status == .running {
+            if let pid = m.state.pid { killpg(pid, SIGKILL) }
+        }
+    }
+
     public func setEnvironmentProvider(_ provider: EnvironmentProvider?) { environmentProvider = provider }
     public func setExitHandler(_ handler: ExitHandler?) { exitHandler = handler }
 
