@@ -1,0 +1,1 @@
+public enum EdgeDaemonVersion { public static let text = "0.1.0" }
