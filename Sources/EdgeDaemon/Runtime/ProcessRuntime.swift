@@ -139,8 +139,16 @@ public actor ProcessRuntime: ModuleRuntime {
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let (readFD, writeFD) = (fds[0], fds[1])
+        // ETXTBSY: the executable was just written, and a process forked meanwhile (by any
+        // thread) still holds it open for writing until it execs. It passes in milliseconds.
+        var attempt = ProcessLauncher.spawn(command, outputFD: writeFD)
+        for _ in 0..<10 {
+            guard case .failure(let e) = attempt, e.errno == ETXTBSY else { break }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+            attempt = ProcessLauncher.spawn(command, outputFD: writeFD)
+        }
         let pid: pid_t
-        switch ProcessLauncher.spawn(command, outputFD: writeFD) {
+        switch attempt {
         case .success(let p): pid = p
         case .failure(let e):
             close(readFD)
