@@ -130,8 +130,15 @@ let package = Package(
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
+        // What the system modules share: the daemon's unix-socket APIs (workload, management).
+        .target(name: "EdgeModule", dependencies: [
+            "Twin",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(name: "edge-agent", dependencies: [
-            "EdgeAgent", "IoTClient", "Twin",
+            "EdgeAgent", "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,4 +1,5 @@
 import EdgeAgent
+import EdgeModule
 import Foundation
 import IoTClient
 import Logging

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import EdgeAgent
+import EdgeModule
 import Foundation
 import IoTClient
 import Logging
@@ -30,7 +31,7 @@ enum EdgeAgentMain {
 
     static func run(env: [String: String], logger: Logger) async throws {
         func need(_ key: String) throws -> String {
-            guard let v = env[key], !v.isEmpty else { throw AgentError("\(key) is not set: edgeAgent is started by iotedged, which sets it") }
+            guard let v = env[key], !v.isEmpty else { throw EdgeModuleError("\(key) is not set: edgeAgent is started by iotedged, which sets it") }
             return v
         }
         let hubHost = try need("IOTEDGE_IOTHUBHOSTNAME"), device = try need("IOTEDGE_DEVICEID")
@@ -45,14 +46,10 @@ enum EdgeAgentMain {
         // Modules keep running on the last good deployment whatever the hub does.
         _ = await agent.reconcile()
 
-        let trust = try await workload.call(.GET, "/trust-bundle")["certificate"]?.stringValue
-        let signPath = "/modules/\(EdgeAPIClient.segment(module))/genid/\(EdgeAPIClient.segment(generation))/sign"
-        var config = IoTClientConfiguration(hostName: hubHost, deviceID: device, moduleID: module, credentials: .signer({ text in
-            let answer = try await workload.call(.POST, signPath, body: ["keyId": "primary", "algo": "HMACSHA256",
-                                                                          "data": .string(Data(text.utf8).base64EncodedString())])
-            guard let digest = answer["digest"]?.stringValue else { throw AgentError("the workload API returned no digest") }
-            return digest
-        }))
+        let identity = WorkloadClient(api: workload, moduleID: module, generationID: generation)
+        let trust = try await identity.trustBundle()
+        var config = IoTClientConfiguration(hostName: hubHost, deviceID: device, moduleID: module,
+                                            credentials: .signer({ try await identity.sign($0) }))
         config.trustedCAPEM = trust
         config.transports = transports(env["UpstreamProtocol"], logger: logger)
         config.productInfo = "outpost-edgeAgent/\(AgentReport.version)"
@@ -62,7 +59,7 @@ enum EdgeAgentMain {
         do {
             try await client.connect()
         } catch {
-            throw AgentError("could not connect to IoT Hub \(hubHost) by any upstream protocol: \(error). Check the network and DNS from this device to \(hubHost):8883 and :443 (iotedge check).")
+            throw EdgeModuleError("could not connect to IoT Hub \(hubHost) by any upstream protocol: \(error). Check the network and DNS from this device to \(hubHost):8883 and :443 (iotedge check).")
         }
         logger.info("Edge agent connected to IoT Hub \(hubHost)")
         try await client.enableDesiredPatches()

@@ -1,5 +1,6 @@
 import Foundation
 import EdgeAgent
+import EdgeModule
 import Twin
 
 /// The daemon's module runtime, seen through the management API.

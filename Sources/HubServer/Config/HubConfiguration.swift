@@ -17,6 +17,9 @@ public struct HubConfiguration: Sendable {
     public var metricsPort: Int
     /// How often metric alerts are evaluated.
     public var alertInterval: Duration
+    /// Other names clients may use in SAS resources and user names: edgeHub accepts the
+    /// upstream hub's name, which modules put in their tokens.
+    public var aliases: [String] = []
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),
@@ -34,7 +37,7 @@ public struct HubConfiguration: Sendable {
     }
 
     /// Names that a SAS token's resource may use for this hub.
-    public var acceptedHostNames: Set<String> { [host.lowercased(), "localhost"] }
+    public var acceptedHostNames: Set<String> { Set([host.lowercased(), "localhost"] + aliases.map { $0.lowercased() }) }
 
     public func file(_ name: String) -> URL { dataDirectory.appendingPathComponent(name) }
 

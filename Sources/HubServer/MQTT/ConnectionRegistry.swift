@@ -11,6 +11,8 @@ public enum ServerPush: Sendable {
     case methodRequest(name: String, requestID: String, payload: ByteBuffer)
     /// New cloud-to-device messages were queued for the device.
     case cloudToDeviceQueued
+    /// A message routed to one of a module's inputs (edgeHub).
+    case moduleInput(input: String, properties: PropertyBag, payload: ByteBuffer)
 }
 
 /// The kinds of server-initiated traffic a client currently subscribes to.
@@ -21,6 +23,7 @@ public struct PushSubscriptions: OptionSet, Sendable {
     public static let desiredPatches = PushSubscriptions(rawValue: 2)
     public static let twinResponses = PushSubscriptions(rawValue: 4)
     public static let cloudToDevice = PushSubscriptions(rawValue: 8)
+    public static let moduleInputs = PushSubscriptions(rawValue: 16)
 
     public init(filters: some Sequence<String>) {
         var kinds: PushSubscriptions = []
@@ -30,7 +33,8 @@ public struct PushSubscriptions: OptionSet, Sendable {
             case .twinDesiredPatches: kinds.insert(.desiredPatches)
             case .twinResponses: kinds.insert(.twinResponses)
             case .cloudToDevice: kinds.insert(.cloudToDevice)
-            case .moduleInputs, nil: break
+            case .moduleInputs: kinds.insert(.moduleInputs)
+            case nil: break
             }
         }
         self = kinds

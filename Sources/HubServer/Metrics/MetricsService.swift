@@ -45,13 +45,20 @@ struct MetricsService: Service {
         let port = hub.config.metricsPort
         guard port > 0 else { return nil }
         let metrics = hub.metrics
+        return try await PrometheusEndpoint.listen(host: hub.config.bindAddress, port: port) { metrics.prometheusText() }
+    }
+}
+
+/// A plain-HTTP `GET /metrics` listener with Prometheus text (the hub's, and edgeHub's :9600).
+public enum PrometheusEndpoint {
+    public static func listen(host: String, port: Int, render: @escaping @Sendable () -> String) async throws -> Channel {
         let respond: HTTPServerHandler.Respond = { request in
             guard request.method == .GET, request.path == "/metrics" else {
                 return HTTPResponse(status: .notFound, headers: ["Content-Type": "text/plain"],
                                     body: .bytes(ByteBuffer(string: "Only GET /metrics is served here.\n")))
             }
             return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                                body: .bytes(ByteBuffer(string: metrics.prometheusText())))
+                                body: .bytes(ByteBuffer(string: render())))
         }
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,10 +68,10 @@ struct MetricsService: Service {
                         channel.pipeline.addHandler(HTTPServerHandler(respond: respond))
                     }
                 }
-                .bind(host: hub.config.bindAddress, port: port).get()
+                .bind(host: host, port: port).get()
         } catch {
-            throw HubSetupError.cannotListen("\(hub.config.bindAddress):\(port) (Prometheus metrics)",
-                                             "\(error); choose another with --metrics-port, or 0 to turn it off")
+            throw HubSetupError.cannotListen("\(host):\(port) (Prometheus metrics)",
+                                             "\(error); choose another port, or 0 to turn metrics off")
         }
     }
 }
