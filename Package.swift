@@ -137,6 +137,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // edgeHub: the local broker (the hub's code), routes with store-and-forward, upstream links.
+        .target(name: "EdgeHub", dependencies: [
+            "HubServer", "HubStore", "IoTClient", "IoTProtocol", "EdgeRoutes", "EdgeModule", "Twin",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "edge-hub", dependencies: [
+            "EdgeHub", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "edge-agent", dependencies: [
             "EdgeAgent", "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -37,9 +37,12 @@ enum EdgeAgentMain {
         let hubHost = try need("IOTEDGE_IOTHUBHOSTNAME"), device = try need("IOTEDGE_DEVICEID")
         let module = env["IOTEDGE_MODULEID"] ?? "$edgeAgent", generation = env["IOTEDGE_MODULEGENERATIONID"] ?? ""
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let workload = try EdgeAPIClient(http: http, uri: try need("IOTEDGE_WORKLOADURI"))
         let management = try EdgeAPIClient(http: http, uri: try need("IOTEDGE_MANAGEMENTURI"))
-        let storage = URL(fileURLWithPath: env["StorageFolder"] ?? NSTemporaryDirectory() + "outpost-edgeAgent-\(device)")
+        let workloadURI = try need("IOTEDGE_WORKLOADURI")
+        let storage = env["StorageFolder"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: String(workloadURI.dropFirst(workloadURI.hasPrefix("unix://") ? 7 : 0)))
+                .deletingLastPathComponent().appendingPathComponent("storage").appendingPathComponent("edgeAgent")
+        let workload = try EdgeAPIClient(http: http, uri: workloadURI)
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let agent = Agent(runtime: RuntimeClient(api: management), logger: logger, storage: storage)
 

@@ -1,0 +1,59 @@
+import Foundation
+import HubStore
+import IoTClient
+import IoTProtocol
+import Logging
+import NIOCore
+
+/// edgeHub's links to the hub, one per module it speaks for, each authenticated with that
+/// module's own key, so that the hub sees each message from the module that sent it.
+actor Upstream {
+    private let settings: EdgeHubSettings
+    private let store: SQLiteHubStore
+    private let trustPEM: String
+    private let logger: Logger
+    private var clients: [String: IoTClient] = [:]
+
+    init(settings: EdgeHubSettings, store: SQLiteHubStore, trustPEM: String, logger: Logger) {
+        self.settings = settings
+        self.store = store
+        self.trustPEM = trustPEM
+        self.logger = logger
+    }
+
+    func send(_ record: TelemetryRecord) async throws {
+        let client = try await client(deviceID: record.deviceId, moduleID: record.moduleId)
+        try await client.sendEvent(ByteBuffer(bytes: record.body), propertyBag: Self.bag(record))
+    }
+
+    private func client(deviceID: String, moduleID: String?) async throws -> IoTClient {
+        let id = IdentityID(deviceID: deviceID, moduleID: moduleID).clientID
+        if let existing = clients[id] { return existing }
+        guard let identity = try await store.identity(deviceID: deviceID, moduleID: moduleID), let key = identity.primaryKey else {
+            throw SettingsError("no key for \(id): it is not one of this device's module identities")
+        }
+        var config = IoTClientConfiguration(hostName: settings.hubHost, deviceID: deviceID, moduleID: moduleID,
+                                            credentials: .sharedAccessKey(key))
+        config.trustedCAPEM = trustPEM
+        config.productInfo = "outpost-edgeHub"
+        let client = try IoTClient(configuration: config, logger: logger)
+        try await client.connect()
+        clients[id] = client
+        logger.info("Upstream link for \(id) connected to \(settings.hubHost)")
+        return client
+    }
+
+    func closeAll() async {
+        for client in clients.values { await client.close() }
+        clients.removeAll()
+    }
+
+    /// The stored message's properties as they go upstream: what the module set, not what the
+    /// local broker added about the connection.
+    static func bag(_ record: TelemetryRecord) -> PropertyBag {
+        let system = (try? JSONDecoder().decode([String: String].self, from: Data(record.systemProperties.utf8))) ?? [:]
+        let application = (try? JSONDecoder().decode([String: String].self, from: Data(record.properties.utf8))) ?? [:]
+        let kept = system.filter { !$0.key.hasPrefix("iothub-connection") && $0.key != "iothub-message-source" }
+        return PropertyBag(system: kept, application: application.sorted { $0.key < $1.key })
+    }
+}
