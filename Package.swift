@@ -149,6 +149,12 @@ let package = Package(
         .executableTarget(name: "edge-hub", dependencies: [
             "EdgeHub", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The sample module shipped with Outpost (Azure's SimulatedTemperatureSensor's behaviour).
+        .executableTarget(name: "simulated-temperature-sensor", dependencies: [
+            "EdgeModule", "IoTClient", "Twin",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "edge-agent", dependencies: [
             "EdgeAgent", "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

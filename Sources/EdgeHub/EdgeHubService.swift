@@ -45,7 +45,7 @@ public enum EdgeHubRunner {
         let upstream = Upstream(settings: settings, store: hub.store, trustPEM: trust, logger: logger)
         let router = Router(hub: hub, upstream: upstream, routes: Self.cachedRoutes(routesFile, settings, logger),
                             metrics: metrics, logger: logger)
-        let edge = EdgeHubService(settings: settings, hub: hub, router: router, sync: sync, workload: workload, trust: trust,
+        let edge = EdgeHubService(settings: settings, hub: hub, router: router, upstream: upstream, sync: sync, workload: workload, trust: trust,
                                   routesFile: routesFile, metrics: metrics, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: (HubService.services(for: hub) + [edge]).map {
@@ -83,6 +83,7 @@ struct EdgeHubService: Service {
     let settings: EdgeHubSettings
     let hub: Hub
     let router: Router
+    let upstream: Upstream
     let sync: IdentitySync
     let workload: WorkloadClient
     let trust: String
@@ -99,6 +100,14 @@ struct EdgeHubService: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await router.run() }
             group.addTask { await watchTwin() }
+            group.addTask { [hub, upstream] in
+                while !Task.isCancelled {
+                    for clientID in hub.connections.clientIDs(subscribedTo: .methods) where clientID.contains("/") {
+                        await upstream.proxyMethods(for: clientID, to: hub)
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(15))

@@ -4,6 +4,8 @@ import IoTClient
 import IoTProtocol
 import Logging
 import NIOCore
+import HubServer
+import Twin
 
 /// edgeHub's links to the hub, one per module it speaks for, each authenticated with that
 /// module's own key, so that the hub sees each message from the module that sent it.
@@ -13,6 +15,7 @@ actor Upstream {
     private let trustPEM: String
     private let logger: Logger
     private var clients: [String: IoTClient] = [:]
+    private var methodsProxied: Set<String> = []
 
     init(settings: EdgeHubSettings, store: SQLiteHubStore, trustPEM: String, logger: Logger) {
         self.settings = settings
@@ -41,6 +44,30 @@ actor Upstream {
         clients[id] = client
         logger.info("Upstream link for \(id) connected to \(settings.hubHost)")
         return client
+    }
+
+    /// Direct methods the hub sends to a module behind edgeHub go to its upstream link; this
+    /// hands them to the module's local connection and returns its answer.
+    func proxyMethods(for clientID: String, to local: Hub) async {
+        guard !methodsProxied.contains(clientID), let identity = IdentityID(clientID: clientID) else { return }
+        do {
+            let client = try await client(deviceID: identity.deviceID, moduleID: identity.moduleID)
+            try await client.onMethod { request in
+                do {
+                    let answer = try await local.methods.invoke(identity, method: request.name, payload: ByteBuffer(string: request.payload.jsonText),
+                                                                responseTimeout: .seconds(60), connectTimeout: .seconds(5))
+                    let data = Data(answer.payload.readableBytesView)
+                    let payload = data.isEmpty ? JSONValue.null : ((try? JSONValue(parsing: data)) ?? .string(String(decoding: data, as: UTF8.self)))
+                    return MethodResponse(status: answer.status, payload: payload)
+                } catch {
+                    return MethodResponse(status: 504, payload: ["message": .string("\(clientID) did not answer through edgeHub: \(error)")])
+                }
+            }
+            methodsProxied.insert(clientID)
+            logger.info("Direct methods for \(clientID) are proxied from IoT Hub")
+        } catch {
+            logger.warning("Cannot proxy direct methods for \(clientID) yet: \(error)")
+        }
     }
 
     func closeAll() async {

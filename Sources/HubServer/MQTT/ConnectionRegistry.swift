@@ -85,6 +85,13 @@ public final class ConnectionRegistry: Sendable {
 
     public func all() -> [Entry] { entries.withLockedValue { Array($0.values) } }
 
+    /// Client ids of the connections subscribed to `kinds` (edgeHub proxies their methods).
+    public func clientIDs(subscribedTo kinds: PushSubscriptions) -> [String] {
+        entries.withLockedValue { map in
+            map.filter { $0.value.subscriptions.withLockedValue { $0.isSuperset(of: kinds) } }.map(\.key)
+        }
+    }
+
     public func entry(_ clientID: String) -> Entry? { entries.withLockedValue { $0[clientID] } }
 
     public func isConnected(_ clientID: String) -> Bool { entries.withLockedValue { $0[clientID] != nil } }
