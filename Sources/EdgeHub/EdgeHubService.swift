@@ -15,7 +15,7 @@ import Twin
 /// device's module identities), the router with store-and-forward, and the upstream links.
 public enum EdgeHubRunner {
     public static func run(settings: EdgeHubSettings, logger: Logger) async throws {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = HTTPClient.shared  // lives as long as the process; never shut down
         let workload = WorkloadClient(api: try EdgeAPIClient(http: http, uri: settings.workloadURI),
                                       moduleID: settings.moduleID, generationID: settings.generationID)
         let trust = try await workload.trustBundle()
@@ -53,10 +53,10 @@ public enum EdgeHubRunner {
             },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch {
-            await Self.close(upstream, hubHTTP, http)
+            await Self.close(upstream, hubHTTP)
             throw error
         }
-        await Self.close(upstream, hubHTTP, http)
+        await Self.close(upstream, hubHTTP)
     }
 
     private static func close(_ upstream: Upstream, _ clients: HTTPClient...) async {

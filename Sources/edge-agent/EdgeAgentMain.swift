@@ -36,7 +36,7 @@ enum EdgeAgentMain {
         }
         let hubHost = try need("IOTEDGE_IOTHUBHOSTNAME"), device = try need("IOTEDGE_DEVICEID")
         let module = env["IOTEDGE_MODULEID"] ?? "$edgeAgent", generation = env["IOTEDGE_MODULEGENERATIONID"] ?? ""
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = HTTPClient.shared  // lives as long as the process; never shut down
         let management = try EdgeAPIClient(http: http, uri: try need("IOTEDGE_MANAGEMENTURI"))
         let workloadURI = try need("IOTEDGE_WORKLOADURI")
         let storage = env["StorageFolder"].map { URL(fileURLWithPath: $0) }

@@ -30,7 +30,7 @@ enum SimulatedTemperatureSensor {
         }
         let interval = Double(env["SendInterval"] ?? "") ?? 5
         let count = Int(env["MessageCount"] ?? "") ?? 0
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = HTTPClient.shared  // lives as long as the process; never shut down
         let workload = WorkloadClient(api: try EdgeAPIClient(http: http, uri: try need("IOTEDGE_WORKLOADURI")),
                                       moduleID: try need("IOTEDGE_MODULEID"), generationID: env["IOTEDGE_MODULEGENERATIONID"] ?? "")
         var config = IoTClientConfiguration(hostName: try need("IOTEDGE_IOTHUBHOSTNAME"), deviceID: try need("IOTEDGE_DEVICEID"),
@@ -40,7 +40,18 @@ enum SimulatedTemperatureSensor {
         config.transports = [.mqtt]
         config.productInfo = "outpost-SimulatedTemperatureSensor/1.0"
         let client = try IoTClient(configuration: config, logger: logger)
-        try await client.connect()
+        // edgeHub may start after this module: wait for it rather than fail.
+        var wait = 1.0
+        while true {
+            do {
+                try await client.connect()
+                break
+            } catch {
+                logger.warning("edgeHub is not reachable yet; retrying in \(Int(wait)) s: \(error)")
+                try await Task.sleep(for: .seconds(wait))
+                wait = min(wait * 2, 30)
+            }
+        }
         let machine = Machine()
         try await client.onMethod { request in
             guard request.name.lowercased() == "reset" else {
