@@ -117,3 +117,26 @@ def test_agent_without_a_reachable_hub_says_so_and_modules_keep_running(module_h
         assert "could not connect to IoT Hub" in log
     finally:
         device.stop()
+
+
+def test_workload_api_refuses_a_process_that_is_not_the_module(module_hub, edge, tmp_path):
+    """Seed 000: a module whose SDK runs in a child process (not the process the runtime
+    started) gets 404 "Module not found" from the workload API, and the daemon says why."""
+    import sys
+    child = tmp_path / "child.py"
+    child.write_text("from azure.iot.device import IoTHubModuleClient\n"
+                     "try:\n    IoTHubModuleClient.create_from_edge_environment().connect()\n"
+                     "    print('child connected')\nexcept Exception as e:\n    print('child failed:', repr(e), repr(e.__cause__))\n")
+    # The shell stays the module's main process; python runs as its child.
+    apply(module_hub, edge, tmp_path, {"forker": script_module(
+        tmp_path / "forker", f"{sys.executable} {child}\nwhile true; do sleep 1; done")})
+    deadline = time.monotonic() + 60
+    while "child " not in edge.module_log("forker") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    log = edge.module_log("forker")
+    assert "child failed" in log, log[-3000:]  # the SDK reports the 404 as a SasTokenError
+    daemon = edge.daemon_log()
+    refusal = [line for line in daemon.splitlines() if "Workload API: request for module forker" in line]
+    assert refusal, daemon[-3000:]
+    assert "404 Module not found" in refusal[0] and refusal[0].count("pid") >= 2
+    assert "exec it" in refusal[0]
