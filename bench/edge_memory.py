@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Edge runtime footprint: proportional set size (PSS, /proc/PID/smaps_rollup, so shared
+library pages are not counted three times) of iotedged + edgeAgent + edgeHub, idle and while
+sensors send a target rate through a route to $upstream; and the time from starting iotedged
+to the first module message at the hub.
+
+    bench/edge_memory.py [--bin .build-release/release] [--rate 1000] [--seconds 30]
+
+Needs root (ports 8883 and 443 on 127.0.0.52 and 127.0.0.53). Prints one table; writes nothing
+but its temporary directory, which it removes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def pids_of(binary: Path) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", str(binary)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+def runtime_pss(bin_dir: Path) -> dict[str, int]:
+    return {name: sum(pss_kib(p) for p in pids_of(bin_dir / name)) for name in ("iotedged", "edge-agent", "edge-hub")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin", default=str(REPO / ".build-release" / "release"), help="directory of the binaries")
+    ap.add_argument("--rate", type=int, default=1000, help="messages per second in the load phase")
+    ap.add_argument("--seconds", type=int, default=30, help="length of the idle and load phases")
+    ap.add_argument("--sensors", type=int, default=4, help="sensor modules sharing the rate")
+    args = ap.parse_args()
+    bin_dir = Path(args.bin).resolve()
+    for name in ("iothub", "iotedged", "edge-agent", "edge-hub", "simulated-temperature-sensor"):
+        if not (bin_dir / name).exists():
+            print(f"{bin_dir / name} is missing: build with swift build -c release --scratch-path .build-release", file=sys.stderr)
+            return 2
+    work = Path(tempfile.mkdtemp(prefix="edge-bench-"))
+    host, gateway = "127.0.0.52", "127.0.0.53"
+    procs: list[subprocess.Popen] = []
+    iothub = str(bin_dir / "iothub")
+
+    def cli(*a: str) -> str:
+        return subprocess.run([iothub, *a, "--data-dir", str(work / "hub")], check=True, capture_output=True, text=True).stdout
+
+    try:
+        procs.append(subprocess.Popen([iothub, "serve", "--data-dir", str(work / "hub"), "--host", host, "--metrics-port", "0"],
+                                      stdout=open(work / "hub.log", "wb"), stderr=subprocess.STDOUT))
+        for _ in range(200):
+            if b"listening" in (work / "hub.log").read_bytes():
+                break
+            time.sleep(0.1)
+        cs = json.loads(cli("edge", "create", "bench-edge", "--json"))["connectionString"]
+        interval = args.sensors / args.rate
+        modules = {f"sensor{i}": {"type": "process", "status": "running", "restartPolicy": "on-failure",
+                                  "settings": {"image": "simulated-temperature-sensor"},
+                                  "env": {"SendInterval": {"value": "1"}}} for i in range(args.sensors)}
+        manifest = {"modulesContent": {
+            "$edgeAgent": {"properties.desired": {"schemaVersion": "1.1", "runtime": {"type": "process", "settings": {}},
+                "systemModules": {"edgeAgent": {"type": "process", "settings": {"image": "edge-agent"}},
+                                  "edgeHub": {"type": "process", "status": "running", "restartPolicy": "always",
+                                              "settings": {"image": "edge-hub"}, "env": {"OUTPOST_EDGEHUB_METRICS_PORT": {"value": "0"}}}},
+                "modules": modules}},
+            "$edgeHub": {"properties.desired": {"schemaVersion": "1.1", "routes": {"up": "FROM /messages/modules/* INTO $upstream"},
+                                                "storeAndForwardConfiguration": {"timeToLiveSecs": 7200}}}}}
+        (work / "deployment.json").write_text(json.dumps(manifest))
+        cli("edge", "set-modules", "bench-edge", "--content", str(work / "deployment.json"))
+        edge = work / "edge"
+        edge.mkdir()
+        (edge / "config.toml").write_text(f'''hostname = "{gateway}"
+homedir = "{edge / 'data'}"
+trust_bundle_cert = "file://{work / 'hub' / 'ca.pem'}"
+[provisioning]
+source = "manual"
+connection_string = "{cs}"
+[agent]
+name = "edgeAgent"
+type = "process"
+[agent.config]
+image = "edge-agent"
+[connect]
+management_uri = "unix://{edge / 'mgmt.sock'}"
+workload_uri = "unix://{edge / 'workload.sock'}"
+[listen]
+management_uri = "unix://{edge / 'mgmt.sock'}"
+workload_uri = "unix://{edge / 'workload.sock'}"
+''')
+        started = time.monotonic()
+        procs.append(subprocess.Popen([str(bin_dir / "iotedged"), "--config", str(edge / "config.toml")],
+                                      stdout=open(work / "iotedged.log", "wb"), stderr=subprocess.STDOUT))
+        subprocess.run([iothub, "monitor-events", "--data-dir", str(work / "hub"), "--device", "bench-edge", "--count", "1",
+                        "--timeout", "120"], check=True, capture_output=True)
+        first_message = time.monotonic() - started
+
+        time.sleep(args.seconds)  # settle at one message a second per sensor
+        idle = runtime_pss(bin_dir)
+
+        # The load: the same sensors at the target rate (redeploy with a shorter interval).
+        for m in modules.values():
+            m["env"]["SendInterval"]["value"] = f"{interval:.6f}"
+        (work / "deployment.json").write_text(json.dumps(manifest))
+        cli("edge", "set-modules", "bench-edge", "--content", str(work / "deployment.json"))
+        time.sleep(5)
+        before = json.loads(cli("telemetry", "stats", "--json"))["messageCount"]
+        t0 = time.monotonic()
+        peak = {k: 0 for k in ("iotedged", "edge-agent", "edge-hub")}
+        while time.monotonic() - t0 < args.seconds:
+            for k, v in runtime_pss(bin_dir).items():
+                peak[k] = max(peak[k], v)
+            time.sleep(1)
+        after = json.loads(cli("telemetry", "stats", "--json"))["messageCount"]
+        achieved = (after - before) / (time.monotonic() - t0)
+
+        def mb(kib: int) -> str:
+            return f"{kib / 1024:.1f}"
+        print(f"{'phase':<22}{'iotedged':>10}{'edgeAgent':>11}{'edgeHub':>9}{'total MB':>10}")
+        print(f"{'idle':<22}{mb(idle['iotedged']):>10}{mb(idle['edge-agent']):>11}{mb(idle['edge-hub']):>9}{mb(sum(idle.values())):>10}")
+        print(f"{f'load ({achieved:.0f} msg/s)':<22}{mb(peak['iotedged']):>10}{mb(peak['edge-agent']):>11}{mb(peak['edge-hub']):>9}{mb(sum(peak.values())):>10}")
+        print(f"time from starting iotedged to the first module message at the hub: {first_message:.1f} s")
+        print(f"target rate {args.rate} msg/s from {args.sensors} sensors; achieved {achieved:.0f} msg/s stored at the hub")
+        return 0
+    finally:
+        for p in reversed(procs):
+            p.send_signal(signal.SIGTERM)
+        for p in reversed(procs):
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
