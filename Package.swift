@@ -94,7 +94,7 @@ let package = Package(
         // The edge daemon (security manager): config.toml, provisioning, the module runtime (processes),
         // the management and workload APIs on unix sockets, the edge CA.
         .target(name: "EdgeDaemon", dependencies: [
-            "IoTProtocol",
+            "IoTProtocol", "Twin",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -136,6 +136,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // edgeHub: the local broker (the hub's code), routes with store-and-forward, upstream links.
         .target(name: "EdgeHub", dependencies: [
@@ -147,7 +148,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "edge-hub", dependencies: [
-            "EdgeHub", .product(name: "Logging", package: "swift-log"),
+            "EdgeHub", "EdgeModule", .product(name: "Logging", package: "swift-log"),
         ]),
         // The sample module shipped with Outpost (Azure's SimulatedTemperatureSensor's behaviour).
         .executableTarget(name: "simulated-temperature-sensor", dependencies: [
@@ -175,7 +176,7 @@ let package = Package(
         ]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),
         .testTarget(name: "EdgeDaemonTests", dependencies: [
-            "EdgeDaemon", "IoTProtocol",
+            "EdgeDaemon", "IoTProtocol", "Twin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

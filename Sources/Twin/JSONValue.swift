@@ -26,6 +26,11 @@ public enum JSONValue: Sendable, Hashable {
         return current
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil

@@ -12,12 +12,7 @@ import Twin
 enum EdgeAgentMain {
     static func main() async {
         let env = ProcessInfo.processInfo.environment
-        let level = logLevel(env["RuntimeLogLevel"])
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
         let logger = Logger(label: "edgeAgent")
         logger.info("Starting module management agent.")
         logger.info("Version - \(AgentReport.version)")
@@ -129,14 +124,4 @@ enum EdgeAgentMain {
         return [.mqtt, .mqttWebSocket]
     }
 
-    static func logLevel(_ value: String?) -> Logger.Level {
-        switch value?.lowercased() {
-        case "fatal": .critical
-        case "error": .error
-        case "warning", "warn": .warning
-        case "debug": .debug
-        case "verbose", "trace": .trace
-        default: .info
-        }
-    }
 }

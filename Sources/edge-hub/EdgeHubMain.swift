@@ -1,4 +1,5 @@
 import EdgeHub
+import EdgeModule
 import Foundation
 import Logging
 
@@ -9,19 +10,7 @@ enum EdgeHubMain {
 
     static func main() async {
         let env = ProcessInfo.processInfo.environment
-        let level: Logger.Level = switch env["RuntimeLogLevel"]?.lowercased() {
-        case "fatal": .critical
-        case "error": .error
-        case "warning", "warn": .warning
-        case "debug": .debug
-        case "verbose", "trace": .trace
-        default: .info
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
         let logger = Logger(label: "edgeHub")
         logger.info("Starting Edge Hub")
         logger.info("Version - \(version)")

@@ -14,7 +14,7 @@ import Twin
 enum SimulatedTemperatureSensor {
     static func main() async {
         let env = ProcessInfo.processInfo.environment
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
         let logger = Logger(label: "SimulatedTemperatureSensor")
         logger.info("SimulatedTemperatureSensor Main() started.")
         do { try await run(env, logger) } catch {

@@ -1,3 +1,4 @@
+import Twin
 import Foundation
 import Glibc
 @testable import EdgeDaemon

@@ -1,3 +1,4 @@
+import Twin
 import IoTProtocol
 import TOMLKit
 

@@ -1,3 +1,4 @@
+import Twin
 /// The daemon's configuration, read from `config.toml` in the shape of IoT Edge 1.5's
 /// (https://learn.microsoft.com/azure/iot-edge/configure-device): `hostname`, `[provisioning]`,
 /// `trust_bundle_cert`, `[agent]`, `[connect]`, `[listen]`, plus `homedir` for the data

@@ -1,3 +1,4 @@
+import Twin
 /// The management API's JSON shapes, edgelet's (`edgelet/api/managementVersion_2020_07_07.yaml`):
 /// `ModuleDetails` {id, name, type, config {settings {image, createOptions}, env [{key, value}]},
 /// status {startTime, exitStatus {exitTime, statusCode}, runtimeStatus {status, description}}}.

@@ -1,3 +1,4 @@
+import Twin
 /// The parts of Docker's `createOptions` a process can honour, so that a deployment written
 /// for containers reads naturally: `Entrypoint` and `Cmd` (the program's arguments), `Env`
 /// (`"KEY=VALUE"` strings) and `WorkingDir`. Everything else (`HostConfig`, port bindings,

@@ -1,3 +1,4 @@
+import Twin
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

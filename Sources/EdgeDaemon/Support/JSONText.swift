@@ -1,3 +1,4 @@
+import Twin
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
