@@ -173,3 +173,38 @@ def test_messages_past_their_ttl_are_dropped_and_counted(hub, tmp_path):
         assert not [e for e in hub.monitor(device=edge.device_id, timeout=2) if e.get("moduleId") == "sender"]
     finally:
         edge.stop()
+
+
+TWIN_MODULE = f"""#!{sys.executable}
+import json, time
+from azure.iot.device import IoTHubModuleClient
+c = IoTHubModuleClient.create_from_edge_environment()
+c.on_twin_desired_properties_patch_received = lambda p: print("desired patch", json.dumps(p), flush=True)
+c.connect()
+c.patch_twin_reported_properties({{"hello": "edge"}})
+print("twin", json.dumps(c.get_twin()), flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_module_twin_through_edge_hub(module_hub, tmp_path):
+    manifest = deployment({
+        "twinmod": {"type": "process", "status": "running", "restartPolicy": "always",
+                    "settings": {"image": write_script(tmp_path / "twinmod.py", TWIN_MODULE)}},
+    })
+    edge = start_edge(module_hub, tmp_path, manifest)
+    try:
+        wait_log(edge, "twinmod", "twin ")
+        line = [l for l in edge.module_log("twinmod").splitlines() if " twin " in l][-1]
+        twin = json.loads(line.split(" twin ", 1)[1])
+        assert twin["reported"]["hello"] == "edge", twin
+        cp = module_hub.cli("twin", "show", edge.device_id, "twinmod", "--json")
+        assert cp.returncode == 0, cp.stderr
+        assert json.loads(cp.stdout)["properties"]["reported"]["hello"] == "edge", "the reported patch reached the hub"
+        time.sleep(2)  # edgeHub subscribes upstream for the module's desired patches
+        cp = module_hub.cli("twin", "update", edge.device_id, "twinmod", "--desired", '{"interval": 7}')
+        assert cp.returncode == 0, cp.stderr
+        wait_log(edge, "twinmod", '"interval": 7')
+    finally:
+        edge.stop()

@@ -43,6 +43,7 @@ public enum EdgeHubRunner {
         let routesFile = settings.storage.appendingPathComponent("routes.json")
         let metrics = EdgeHubMetrics()
         let upstream = Upstream(settings: settings, store: hub.store, trustPEM: trust, logger: logger)
+        hub.twinProxy = UpstreamTwins(upstream: upstream)
         let router = Router(hub: hub, upstream: upstream, routes: Self.cachedRoutes(routesFile, settings, logger),
                             metrics: metrics, logger: logger)
         let edge = EdgeHubService(settings: settings, hub: hub, router: router, upstream: upstream, sync: sync, workload: workload, trust: trust,
@@ -104,6 +105,9 @@ struct EdgeHubService: Service {
                 while !Task.isCancelled {
                     for clientID in hub.connections.clientIDs(subscribedTo: .methods) where clientID.contains("/") {
                         await upstream.proxyMethods(for: clientID, to: hub)
+                    }
+                    for clientID in hub.connections.clientIDs(subscribedTo: .desiredPatches) where clientID.contains("/") {
+                        await upstream.proxyDesiredPatches(for: clientID, to: hub)
                     }
                     try? await Task.sleep(for: .seconds(1))
                 }

@@ -16,6 +16,7 @@ actor Upstream {
     private let logger: Logger
     private var clients: [String: IoTClient] = [:]
     private var methodsProxied: Set<String> = []
+    private var twinsProxied: Set<String> = []
 
     init(settings: EdgeHubSettings, store: SQLiteHubStore, trustPEM: String, logger: Logger) {
         self.settings = settings
@@ -70,6 +71,31 @@ actor Upstream {
         }
     }
 
+    func twin(for identity: IdentityID) async throws -> JSONValue {
+        try await client(deviceID: identity.deviceID, moduleID: identity.moduleID).getTwin()
+    }
+
+    func patchReported(for identity: IdentityID, _ patch: JSONValue) async throws -> Int {
+        try await client(deviceID: identity.deviceID, moduleID: identity.moduleID).patchReported(patch)
+    }
+
+    /// Desired patches the hub sends for a module go on to its local connection.
+    func proxyDesiredPatches(for clientID: String, to local: Hub) async {
+        guard !twinsProxied.contains(clientID), let identity = IdentityID(clientID: clientID) else { return }
+        do {
+            let client = try await client(deviceID: identity.deviceID, moduleID: identity.moduleID)
+            try await client.enableDesiredPatches()
+            twinsProxied.insert(clientID)
+            let patches = client.desiredPatches
+            Task {
+                for await patch in patches { local.connections.push(.desiredPatch(patch), to: clientID) }
+            }
+            logger.info("Desired property patches for \(clientID) are proxied from IoT Hub")
+        } catch {
+            logger.warning("Cannot proxy desired patches for \(clientID) yet: \(error)")
+        }
+    }
+
     func closeAll() async {
         for client in clients.values { await client.close() }
         clients.removeAll()
@@ -82,5 +108,14 @@ actor Upstream {
         let application = (try? JSONDecoder().decode([String: String].self, from: Data(record.properties.utf8))) ?? [:]
         let kept = system.filter { !$0.key.hasPrefix("iothub-connection") && $0.key != "iothub-message-source" }
         return PropertyBag(system: kept, application: application.sorted { $0.key < $1.key })
+    }
+}
+
+/// Module twins live on the hub: edgeHub answers a module's twin requests over its upstream link.
+struct UpstreamTwins: TwinProxy {
+    let upstream: Upstream
+    func twin(for identity: IdentityID) async throws -> JSONValue { try await upstream.twin(for: identity) }
+    func patchReported(for identity: IdentityID, _ patch: JSONValue) async throws -> Int {
+        try await upstream.patchReported(for: identity, patch)
     }
 }

@@ -2,6 +2,16 @@ import Foundation
 import HubStore
 import IoTProtocol
 import Logging
+import NIOConcurrencyHelpers
+import Twin
+
+/// Serves a client's twin GET and reported PATCH from elsewhere than the local store.
+public protocol TwinProxy: Sendable {
+    /// `{"desired": {…}, "reported": {…}}` as a device's twin GET answers.
+    func twin(for identity: IdentityID) async throws -> JSONValue
+    /// Returns the new reported `$version`.
+    func patchReported(for identity: IdentityID, _ patch: JSONValue) async throws -> Int
+}
 
 /// The hub's shared state: configuration, store, telemetry writer and feed, the connected
 /// clients. Listeners and the REST API hold one and call into it.
@@ -16,6 +26,7 @@ public final class Hub: Sendable {
     public let methods: MethodDispatcher
     public let diagnostics: DiagnosticLog
     public let metrics: HubMetrics
+    private let twinProxyBox = NIOLockedValueBox<(any TwinProxy)?>(nil)
     public let logger: Logger
     private let lock: DataDirectoryLock
 
@@ -51,6 +62,12 @@ public final class Hub: Sendable {
     }
 
     public var serviceConnectionString: ConnectionString { policies.serviceConnectionString(host: config.host) }
+
+    /// Where clients' twins live when they are not this hub's (edgeHub proxies them upstream).
+    public var twinProxy: (any TwinProxy)? {
+        get { twinProxyBox.withLockedValue { $0 } }
+        set { twinProxyBox.withLockedValue { $0 = newValue } }
+    }
 }
 
 /// `hub.json` in the data directory tells the admin commands where the running hub listens.

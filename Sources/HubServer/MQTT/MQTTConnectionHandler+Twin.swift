@@ -9,6 +9,15 @@ import Twin
 extension MQTTConnectionHandler {
     func serveTwinGet(requestID: String) {
         guard let identity = channel.session?.identity else { return }
+        if let proxy = hub.twinProxy {
+            run({ try await proxy.twin(for: identity) }) { [self] result in
+                switch result {
+                case .success(let twin): twinReply(status: 200, requestID: requestID, body: twin.jsonText)
+                case .failure(let error): twinReply(status: 503, requestID: requestID, error: "the twin could not be read upstream: \(error)")
+                }
+            }
+            return
+        }
         let store = hub.store
         run({ try await store.twin(deviceID: identity.deviceID, moduleID: identity.moduleID) }) { [self] result in
             switch result {
@@ -34,6 +43,15 @@ extension MQTTConnectionHandler {
         default:
             hub.metrics.increment(.deviceTwinUpdateFailure)
             twinReply(status: 400, requestID: requestID, error: "the reported-properties patch must be a JSON object")
+            return
+        }
+        if let proxy = hub.twinProxy {
+            run({ try await proxy.patchReported(for: identity, .object(patch)) }) { [self] result in
+                switch result {
+                case .success(let version): twinReply(status: 204, requestID: requestID, version: version)
+                case .failure(let error): twinReply(status: 503, requestID: requestID, error: "the patch could not be sent upstream: \(error)")
+                }
+            }
             return
         }
         let store = hub.store
