@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "iothub", targets: ["iothub"]),
         .executable(name: "iotedged", targets: ["iotedged"]),
+        .executable(name: "iotedge", targets: ["iotedge"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure MQTT 3.1.1 packet model and codec, plus the NIO frame handler.
@@ -96,6 +98,7 @@ let package = Package(
         .target(name: "EdgeDaemon", dependencies: [
             "IoTProtocol", "Twin",
             .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,6 +116,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // `iotedge`, the device's command line: modules, logs, the daemon, its config, troubleshooting.
+        .executableTarget(name: "iotedge", dependencies: [
+            "EdgeDaemon", "EdgeModule", "Twin",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // libFuzzer target for the MQTT decoder (built with -sanitize=fuzzer by Fuzz/run); without
         // FUZZING it replays the inputs given as arguments, so the corpus runs as a regression test.

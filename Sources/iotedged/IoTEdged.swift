@@ -50,8 +50,10 @@ struct IoTEdged: AsyncParsableCommand {
             return
         }
 
-        var level = Logger.Level.info
-        if let text = logLevel ?? getenv("IOTEDGE_LOG").map({ String(cString: $0) }) {
+        // --log-level, else what `iotedge system set-log-level` kept, else IOTEDGE_LOG, else info.
+        let kept = LogLevelSetting.persisted(homeDirectory: edgeConfig.homeDirectory)
+        var level = kept ?? .info
+        if let text = logLevel ?? (kept == nil ? getenv("IOTEDGE_LOG").map({ String(cString: $0) }) : nil) {
             guard let parsed = EdgeLogLevel.parse(text) else {
                 fputs("iotedged: unknown log level \"\(text)\": use fatal, error, warning, info, debug or verbose\n", stderr)
                 throw ExitCode(2)
@@ -59,7 +61,8 @@ struct IoTEdged: AsyncParsableCommand {
             level = parsed
         }
         let logFile = RotatingLogFile(path: edgeConfig.logDirectory + "/iotedged.log")
-        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: level, file: logFile) }
+        let levelSetting = LogLevelSetting(level)
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: levelSetting, file: logFile) }
         let logger = Logger(label: "iotedged")
 
         let provider: HubIdentityClient
@@ -69,7 +72,7 @@ struct IoTEdged: AsyncParsableCommand {
             logger.critical("Cannot use trust_bundle_cert \(edgeConfig.trustBundlePath ?? ""): \(error)")
             throw ExitCode(1)
         }
-        let daemon = EdgeDaemon(config: edgeConfig, identityProvider: provider, logger: logger)
+        let daemon = EdgeDaemon(config: edgeConfig, identityProvider: provider, logLevel: levelSetting, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -83,7 +86,23 @@ struct IoTEdged: AsyncParsableCommand {
             throw ExitCode(1)
         }
         await provider.shutdown()
+        if daemon.restartRequested {
+            logger.notice("Starting again (system restart)")
+            logFile.close()
+            Self.execAgain()
+        }
         logFile.close()
+    }
+
+    /// Replaces this process with a fresh iotedged with the same arguments, so a supervisor
+    /// (systemd, a shell, a test) keeps the same pid while the config is read anew.
+    static func execAgain() -> Never {
+        let args = CommandLine.arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+        argv.append(nil)
+        execv("/proc/self/exe", &argv)
+        fputs("iotedged: could not start again (\(String(cString: strerror(errno)))): start it with \(args.joined(separator: " "))\n", stderr)
+        Glibc.exit(1)
     }
 
     static func summary(_ c: EdgeConfig) -> String {

@@ -72,7 +72,7 @@ struct IoTEdgedCommandTests {
     @Test func daemonLogLinesAreInEdgeletsShape() async throws {
         let dir = TempDir()
         let file = RotatingLogFile(path: dir.file("logs/iotedged.log"))
-        let logger = Logger(label: "iotedged") { DaemonLogHandler(label: $0, level: .info, file: file, toStderr: false) }
+        let logger = Logger(label: "iotedged") { DaemonLogHandler(label: $0, level: LogLevelSetting(.info), file: file, toStderr: false) }
         logger.info("Starting Outpost IoT Edge security daemon (iotedged)")
         logger.warning("edgeAgent is not running")
         logger.debug("not at info")

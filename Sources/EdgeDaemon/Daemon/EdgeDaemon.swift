@@ -1,5 +1,11 @@
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The edge daemon, iotedged's body: provisions the module identities of edgeAgent and edgeHub
 /// on the hub, makes the edge CA, serves the management and workload APIs on their unix
@@ -28,10 +34,24 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
     private var workload: UnixHTTPServer?
     public private(set) var edgeCA: EdgeCA?
     private var provisioningTask: Task<Void, Never>?
+    /// The config as last applied (`config apply` may change `[agent]` without a restart).
+    let applied: NIOLockedValueBox<EdgeConfig>
+    let logLevel: LogLevelSetting
+    let startTime = RFC3339.now()
+    /// Set by `system restart`, `reprovision` and `config apply`: iotedged starts itself again
+    /// once `run` returns.
+    public var restartRequested: Bool { restartFlag.withLockedValue { $0 } }
+    let restartFlag = NIOLockedValueBox(false)
+    let stopRequests = AsyncStream<Void>.makeStream()
+    /// The last failure to provision `$edgeAgent` and `$edgeHub`, for `system status`.
+    let provisioningError = NIOLockedValueBox<String?>(nil)
 
     public init(config: EdgeConfig, identityProvider: IdentityProvider, runtime: ProcessRuntime? = nil,
-                options: Options = Options(), logger: Logger = Logger(label: "iotedged")) {
+                options: Options = Options(), logLevel: LogLevelSetting = LogLevelSetting(.info),
+                logger: Logger = Logger(label: "iotedged")) {
         self.config = config
+        self.applied = NIOLockedValueBox(config)
+        self.logLevel = logLevel
         self.options = options
         self.logger = logger
         self.runtime = runtime ?? ProcessRuntime(configuration: .init(logDirectory: config.logDirectory),
@@ -44,7 +64,13 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
     public func run() async throws {
         try await start()
         await cancelWhenGracefulShutdown {
-            await self.watchdog()
+            // Until SIGTERM, or `system stop`/`restart` through the management API.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.watchdog() }
+                group.addTask { for await _ in self.stopRequests.stream { return } }
+                await group.next()
+                group.cancelAll()
+            }
         }
         await shutdown()
     }
@@ -82,7 +108,7 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
         }
 
         let mgmtAPI = ManagementAPI(runtime: runtime, identities: identities, systemInfo: .current(),
-                                    logger: Logger(label: "iotedged.mgmt"))
+                                    system: self, logger: Logger(label: "iotedged.mgmt"))
         let workloadAPI = WorkloadAPI(runtime: runtime, identities: identities, edgeCA: edgeCA,
                                       trustBundlePEM: config.trustBundlePEM, logger: Logger(label: "iotedged.workload"))
         let mgmt = UnixHTTPServer(socketPath: config.listen.managementSocketPath, handler: mgmtAPI)
@@ -106,16 +132,18 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
         }
 
         if options.startAgent {
-            let a = config.agent
-            let spec = ModuleSpec(name: a.name, type: a.type, image: a.image, createOptions: a.createOptions,
-                                  env: a.env, imagePullPolicy: a.imagePullPolicy)
             do {
-                try await runtime.update(spec, start: false)
-                try await runtime.start(a.name)
+                try await runtime.update(Self.agentSpec(config.agent), start: false)
+                try await runtime.start(config.agent.name)
             } catch {
-                logger.error("Could not start \(a.name): \(error). Check [agent.config] image in \(config.file); the watchdog tries again.")
+                logger.error("Could not start \(config.agent.name): \(error). Check [agent.config] image in \(config.file); the watchdog tries again.")
             }
         }
+    }
+
+    static func agentSpec(_ a: EdgeConfig.Agent) -> ModuleSpec {
+        ModuleSpec(name: a.name, type: a.type, image: a.image, createOptions: a.createOptions,
+                   env: a.env, imagePullPolicy: a.imagePullPolicy)
     }
 
     /// Ensures `$edgeAgent` and `$edgeHub` exist on the hub and their keys are known.
@@ -127,9 +155,11 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
                 logger.info("Provisioned module identity \(id) (generation \(m.generationId))")
             } catch {
                 logger.error("Could not provision module identity \(id): \(error)")
+                provisioningError.withLockedValue { $0 = "\(id): \(error)" }
                 return false
             }
         }
+        provisioningError.withLockedValue { $0 = nil }
         return true
     }
 

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import NIOConcurrencyHelpers
 
 /// The runtime log levels of the seeds (fatal, error, warning, info, debug, verbose), as
 /// `RuntimeLogLevel`, `IOTEDGE_LOG` and `--log-level` spell them, mapped onto swift-log's.
@@ -25,6 +26,18 @@ public enum EdgeLogLevel {
         }
     }
 
+    /// The word `set-log-level` and the status show.
+    public static func name(_ level: Logger.Level) -> String {
+        switch level {
+        case .critical: "fatal"
+        case .error: "error"
+        case .warning: "warning"
+        case .notice, .info: "info"
+        case .debug: "debug"
+        case .trace: "verbose"
+        }
+    }
+
     /// The tag edgelet writes in its log lines.
     static func tag(_ level: Logger.Level) -> String {
         switch level {
@@ -38,19 +51,49 @@ public enum EdgeLogLevel {
     }
 }
 
+/// The daemon's current log level, shared by every logger so that `iotedge system
+/// set-log-level` changes it at once; kept in `<homedir>/log_level` for the next start.
+public final class LogLevelSetting: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var value: Logger.Level
+
+    public init(_ level: Logger.Level) { value = level }
+
+    public var level: Logger.Level {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+
+    public static func persistedPath(homeDirectory: String) -> String { FileIO.join(homeDirectory, "log_level") }
+
+    /// The level `set-log-level` kept, if any.
+    public static func persisted(homeDirectory: String) -> Logger.Level? {
+        FileIO.readText(persistedPath(homeDirectory: homeDirectory)).flatMap { EdgeLogLevel.parse($0) }
+    }
+
+    public static func persist(_ level: Logger.Level, homeDirectory: String) throws {
+        try FileIO.write(EdgeLogLevel.name(level) + "\n", to: persistedPath(homeDirectory: homeDirectory), mode: 0o644)
+    }
+}
+
 /// The daemon's log lines, in edgelet's shape (`2026-11-25T10:11:12Z [INFO] - Starting …`),
 /// to stderr (what journald keeps) and to `<homedir>/logs/iotedged.log` (rotated), so that
 /// `iotedge system logs` and the support bundle find them without journald.
 public struct DaemonLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    private let setting: LogLevelSetting
+    /// Follows the shared setting; setting it on one logger changes every logger's.
+    public var logLevel: Logger.Level {
+        get { setting.level }
+        set { setting.level = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
     private let label: String
     private let file: RotatingLogFile?
     private let toStderr: Bool
 
-    public init(label: String, level: Logger.Level, file: RotatingLogFile?, toStderr: Bool = true) {
+    public init(label: String, level: LogLevelSetting, file: RotatingLogFile?, toStderr: Bool = true) {
         self.label = label
-        self.logLevel = level
+        self.setting = level
         self.file = file
         self.toStderr = toStderr
     }

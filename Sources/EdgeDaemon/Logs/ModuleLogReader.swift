@@ -140,3 +140,15 @@ final class ModuleLogReader: @unchecked Sendable {
         }
     }
 }
+
+/// The daemon's own log (`<homedir>/logs/iotedged.log` and its rotations), read the way
+/// module logs are: what `iotedge system logs` and the support bundle show.
+public enum DaemonLog {
+    public static func path(logDirectory: String) -> String { FileIO.join(logDirectory, "iotedged.log") }
+
+    public static func lines(logDirectory: String, options: LogOptions) -> LogLines {
+        var options = options
+        options.timestamps = true  // its lines carry their own time and level
+        return ModuleLogReader.lines(path: path(logDirectory: logDirectory), options: options)
+    }
+}

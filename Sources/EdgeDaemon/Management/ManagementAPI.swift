@@ -16,22 +16,30 @@ import NIOHTTP1
 /// | `POST /modules/{name}/start`, `/stop`, `/restart` | 204 |
 /// | `POST /modules/{name}/prepareupdate` | 204 (nothing to pull) |
 /// | `GET /modules/{name}/logs?since=&until=&tail=&follow=&timestamps=` | 200 text/plain lines, chunked |
+/// | `PUT /modules/{name}/agentstatus` `{status, nextStartTime}` | 204: edgeAgent's backoff/failed |
 /// | `GET /systeminfo` | 200 `{osType, architecture, version, provisioning, …}` |
 /// | `GET /identities` | 200 `{"identities":[{moduleId, managedBy, generationId, authType}]}` |
 /// | `POST /identities` `{moduleId}` | 200 identity (created on the hub if needed) |
 /// | `PUT /identities/{name}` | 200 identity |
 /// | `DELETE /identities/{name}` | 204 |
 ///
+/// | `GET /system/status` | 200 `SystemStatus` |
+/// | `PUT /system/loglevel` `{level}` | 204, kept for the next start |
+/// | `POST /system/restart`, `/system/stop`, `/system/reprovision` | 202, then acts |
+/// | `POST /system/reload` | 200 `ReloadResult` (`config apply`) |
+///
 /// Errors are `{"message": "…"}` with 400, 404, 409 or 500.
 public struct ManagementAPI: EdgeHTTPHandler {
     public let runtime: ModuleRuntime
     public let identities: IdentityStore?
     public let systemInfo: SystemInfo
+    public let system: SystemControl?
     private let logger: Logger
 
-    public init(runtime: ModuleRuntime, identities: IdentityStore?, systemInfo: SystemInfo,
+    public init(runtime: ModuleRuntime, identities: IdentityStore?, systemInfo: SystemInfo, system: SystemControl? = nil,
                 logger: Logger = Logger(label: "iotedged.mgmt")) {
         self.runtime = runtime
+        self.system = system
         self.identities = identities
         self.systemInfo = systemInfo
         self.logger = logger
@@ -70,6 +78,10 @@ public struct ManagementAPI: EdgeHTTPHandler {
                 }
                 logger.info("Module \(s[1]): \(s[2]) through the management API")
                 return .noContent
+            case (.PUT, 3, "modules") where s[2] == "agentstatus":
+                let body = (try? JSONText.decode([String: String].self, from: request.body)) ?? [:]
+                try await runtime.annotate(s[1], agentStatus: body["status"], nextStartTime: body["nextStartTime"].flatMap(RFC3339.parse))
+                return .noContent
             case (.GET, 3, "modules") where s[2] == "logs":
                 let options = try logOptions(request)
                 let lines = try await runtime.logs(s[1], options: options)
@@ -78,6 +90,8 @@ public struct ManagementAPI: EdgeHTTPHandler {
                 return .json(systemInfo)
             case (_, _, "identities"):
                 return try await identity(request)
+            case (_, 2, "system"):
+                return try await systemRequest(request, s[1])
             default:
                 return notFound(request)
             }
@@ -93,6 +107,33 @@ public struct ManagementAPI: EdgeHTTPHandler {
     }
 
     struct RequestError: Error { var message: String }
+
+    private func systemRequest(_ request: EdgeRequest, _ verb: String) async throws -> EdgeResponse {
+        guard let system else { return .error(.notFound, "system control is not served by this daemon") }
+        switch (request.method, verb) {
+        case (.GET, "status"):
+            return .json(await system.status())
+        case (.PUT, "loglevel"):
+            guard let body = try? JSONText.decode([String: String].self, from: request.body), let level = body["level"] else {
+                throw RequestError(message: "the body must be {\"level\": \"fatal|error|warning|info|debug|verbose\"}")
+            }
+            try await system.setLogLevel(level)
+            return .noContent
+        case (.POST, "restart"):
+            await system.restart()
+            return EdgeResponse(status: .accepted)
+        case (.POST, "stop"):
+            await system.stop()
+            return EdgeResponse(status: .accepted)
+        case (.POST, "reprovision"):
+            await system.reprovision()
+            return EdgeResponse(status: .accepted)
+        case (.POST, "reload"):
+            return .json(try await system.reload())
+        default:
+            return notFound(request)
+        }
+    }
 
     private func notFound(_ request: EdgeRequest) -> EdgeResponse {
         .error(.notFound, "No route for \(request.method.rawValue) \(request.path)")

@@ -25,6 +25,9 @@ public struct ModuleDetailsJSON: Codable, Sendable, Equatable {
         public var startTime: String?
         public var exitStatus: ExitStatus?
         public var runtimeStatus: RuntimeStatusJSON
+        /// Outpost's: `iotedge list`'s status word and description (see `ModuleState.summary`).
+        public var listStatus: String?
+        public var summary: String?
     }
 
     public var id: String
@@ -42,7 +45,8 @@ public struct ModuleDetailsJSON: Codable, Sendable, Equatable {
         var exit: ExitStatus?
         if let t = s.exitTime, let code = s.exitCode { exit = ExitStatus(exitTime: RFC3339.format(t, fractionDigits: 3), statusCode: String(code)) }
         status = Status(startTime: s.startTime.map { RFC3339.format($0, fractionDigits: 3) }, exitStatus: exit,
-                        runtimeStatus: RuntimeStatusJSON(status: s.status.rawValue, description: s.description))
+                        runtimeStatus: RuntimeStatusJSON(status: s.status.rawValue, description: s.description),
+                        listStatus: s.listStatus, summary: s.summary(now: RFC3339.now()))
     }
 }
 

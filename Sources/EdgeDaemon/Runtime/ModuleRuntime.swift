@@ -26,6 +26,8 @@ public protocol ModuleRuntime: Sendable {
     func logs(_ name: String, options: LogOptions) async throws(RuntimeError) -> LogLines
     /// The pid of the module's main process as the runtime started it, while it runs.
     func mainProcessID(_ name: String) async -> pid_t?
+    /// edgeAgent's view of a module it keeps stopped (`backoff` until `nextStartTime`, `failed`).
+    func annotate(_ name: String, agentStatus: String?, nextStartTime: Double?) async throws(RuntimeError)
     /// Stops every module, in parallel, each with the usual grace period.
     func stopAll() async
 }
@@ -87,6 +89,10 @@ public struct ModuleState: Sendable, Equatable {
     /// True when the last stop was asked for (stop, restart, update, remove), not an exit of
     /// the module's own: the daemon's watchdog leaves such an edgeAgent stopped.
     public var stoppedOnRequest: Bool = false
+    /// What edgeAgent said of a module that is not running (`backoff`, `failed`), and when it
+    /// means to start it again; cleared when the module starts.
+    public var agentStatus: String?
+    public var nextStartTime: Double?
 
     public init(status: RuntimeStatus = .stopped, description: String = "created", startTime: Double? = nil,
                 exitTime: Double? = nil, exitCode: Int32? = nil, pid: pid_t? = nil, startCount: Int = 0) {
@@ -97,6 +103,35 @@ public struct ModuleState: Sendable, Equatable {
         self.exitCode = exitCode
         self.pid = pid
         self.startCount = startCount
+    }
+}
+
+extension ModuleState {
+    /// The status word `iotedge list` shows: the runtime's, or edgeAgent's `backoff`/`failed`
+    /// for a module it is waiting to restart or gave up on.
+    public var listStatus: String {
+        if status != .running, let agentStatus { return agentStatus }
+        return status.rawValue
+    }
+
+    /// `iotedge list`'s description, as `docker ps` words it: "Up 3 minutes", "Backoff 20
+    /// seconds", "Failed (1) 2 minutes ago", "Stopped".
+    public func summary(now: Double) -> String {
+        func ago(_ t: Double?) -> String { t.map { " " + EdgeDaemon.duration(now - $0) + " ago" } ?? "" }
+        switch status {
+        case .running:
+            return "Up " + EdgeDaemon.duration(now - (startTime ?? now))
+        case .stopped, .failed, .dead, .unknown:
+            if agentStatus == "backoff", let next = nextStartTime {
+                return "Backoff \(EdgeDaemon.duration(next - now))" + (exitCode.map { ", exited (\($0))" } ?? "")
+            }
+            if agentStatus == "failed" { return "Failed" + (exitCode.map { " (\($0))" } ?? "") + ago(exitTime) + ", restarts exhausted" }
+            guard let code = exitCode else {
+                return description.hasPrefix("cannot start") ? description : (status == .stopped ? "Stopped" : status.rawValue.capitalized)
+            }
+            if stoppedOnRequest { return "Stopped" + ago(exitTime) }
+            return (code == 0 ? "Exited (0)" : "Failed (\(code))") + ago(exitTime)
+        }
     }
 }
 

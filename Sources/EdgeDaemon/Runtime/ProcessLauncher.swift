@@ -22,7 +22,8 @@ enum ProcessLauncher {
     }
 
     /// The pid, or the errno of the failure (ENOENT for a missing executable, EACCES …).
-    static func spawn(_ request: Request, outputFD: Int32) -> Result<pid_t, SpawnError> {
+    /// `newSession` starts it in a session of its own (a daemon) instead of a process group.
+    static func spawn(_ request: Request, outputFD: Int32, newSession: Bool = false) -> Result<pid_t, SpawnError> {
         if let dir = request.workingDirectory, !FileIO.isDirectory(dir) {
             return .failure(SpawnError(errno: ENOENT, step: "WorkingDir \(dir) is not a directory"))
         }
@@ -50,7 +51,8 @@ enum ProcessLauncher {
         sigemptyset(&noMask)
         posix_spawnattr_setsigmask(&attributes, &noMask)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let group = newSession ? Int32(0x80) : Int32(POSIX_SPAWN_SETPGROUP)  // 0x80: glibc's POSIX_SPAWN_SETSID (GNU only)
+        posix_spawnattr_setflags(&attributes, Int16(group | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         var executable = request.executable
         var argv = request.arguments

@@ -169,6 +169,8 @@ public actor ProcessRuntime: ModuleRuntime {
         m.state.startTime = RFC3339.now()
         m.state.startCount += 1
         m.state.stoppedOnRequest = false
+        m.state.agentStatus = nil
+        m.state.nextStartTime = nil
         m.state.description = "running"
         let run = m.run
         logger.info("Started module \(name) (pid \(pid), \(command.arguments.joined(separator: " ")))")
@@ -214,6 +216,14 @@ public actor ProcessRuntime: ModuleRuntime {
     public func logs(_ name: String, options: LogOptions) async throws(RuntimeError) -> LogLines {
         guard modules[name] != nil || FileIO.exists(logPath(of: name)) else { throw .notFound(name) }
         return ModuleLogReader.lines(path: logPath(of: name), maxFiles: configuration.logMaxFiles, options: options)
+    }
+
+    /// Records what edgeAgent says of a module it keeps stopped (backoff, failed).
+    public func annotate(_ name: String, agentStatus: String?, nextStartTime: Double?) throws(RuntimeError) {
+        guard let m = modules[name] else { throw .notFound(name) }
+        guard m.state.status != .running else { return }
+        m.state.agentStatus = agentStatus
+        m.state.nextStartTime = nextStartTime
     }
 
     public func mainProcessID(_ name: String) async -> pid_t? {
