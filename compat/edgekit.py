@@ -14,6 +14,7 @@ from pathlib import Path
 from outpost import BIN_DIR, Hub
 
 IOTEDGED = BIN_DIR / "iotedged"
+IOTEDGE = BIN_DIR / "iotedge"
 
 
 class EdgeDevice:
@@ -59,8 +60,17 @@ workload_uri = "unix://{self.root / 'workload.sock'}"
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
+    def iotedge(self, *args: str, timeout: float = 90, input: str | None = None) -> subprocess.CompletedProcess:
+        """`iotedge ARGS` aimed at this device's daemon (through OUTPOST_EDGE_CONFIG)."""
+        env = {**os.environ, "OUTPOST_EDGE_CONFIG": str(self.config)}
+        return subprocess.run([str(IOTEDGE), *args], capture_output=True, text=True, timeout=timeout, env=env,
+                              input=input, stdin=None if input is not None else subprocess.DEVNULL)
+
     def stop(self, timeout: float = 20) -> int | None:
         if not self.proc or self.proc.poll() is not None:
+            # A daemon that `iotedge config apply` started runs outside self.proc.
+            if IOTEDGE.exists() and (self.root / "mgmt.sock").exists():
+                self.iotedge("system", "stop", timeout=timeout + 10)
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
         try:

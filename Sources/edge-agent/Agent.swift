@@ -23,6 +23,8 @@ actor Agent {
     /// retried on the same back-off as a module that exits.
     private var startFailures: [String: (time: Date, reason: String)] = [:]
     private var lastReport: String?
+    /// What the daemon was last told of each waiting module (for `iotedge list`).
+    private var annotated: [String: String] = [:]
 
     init(runtime: RuntimeClient, logger: Logger, storage: URL) {
         self.runtime = runtime
@@ -91,7 +93,31 @@ actor Agent {
                                   exitCode: m.exitCode, lastStartTime: m.startTime, lastExitTime: m.exitTime,
                                   restartCount: backoff[m.name]?.restartCount ?? 0, lastRestartTime: lastRestart[m.name])
         }
+        await annotate(refreshed, facts: facts)
         return reportIfChanged(facts: facts)
+    }
+
+    /// Tells the daemon which stopped modules wait for a restart and until when, so that
+    /// `iotedge list` says "Backoff 20 seconds" rather than just "Failed".
+    private func annotate(_ modules: [RuntimeModule], facts: [String: AgentReport.ModuleFacts]) async {
+        for m in modules {
+            guard m.state != .running, let status = facts[m.name]?.runtimeStatus, status == "backoff" || status == "failed" else {
+                annotated[m.name] = nil
+                continue
+            }
+            var next: Date?
+            if status == "backoff", let since = m.exitTime ?? startFailures[m.name]?.time {
+                next = (backoff[m.name] ?? RestartBackoff()).nextAttempt(after: since)
+            }
+            let key = "\(status) \(next?.timeIntervalSince1970 ?? 0)"
+            guard annotated[m.name] != key else { continue }
+            do {
+                try await runtime.annotate(m.name, status: status, nextStart: next)
+                annotated[m.name] = key
+            } catch {
+                logger.debug("Could not tell the daemon that \(m.name) is in \(status): \(error)")
+            }
+        }
     }
 
     private func perform(_ command: RuntimeCommand, now: Date) async {

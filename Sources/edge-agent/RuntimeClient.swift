@@ -40,6 +40,14 @@ struct RuntimeClient: Sendable {
         _ = try await api.call(.POST, "/modules/\(EdgeAPIClient.segment(name))/\(verb)")
     }
 
+    /// edgeAgent's view of a module it keeps stopped, for `iotedge list`.
+    func annotate(_ name: String, status: String, nextStart: Date?) async throws {
+        var fields: [String: JSONValue] = ["status": .string(status)]
+        if let nextStart { fields["nextStartTime"] = .string(TwinTime.format(nextStart)) }
+        let body = JSONValue.object(fields)
+        _ = try await api.call(.PUT, "/modules/\(EdgeAPIClient.segment(name))/agentstatus", body: body)
+    }
+
     func remove(_ name: String) async throws {
         _ = try await api.call(.DELETE, "/modules/\(EdgeAPIClient.segment(name))")
     }

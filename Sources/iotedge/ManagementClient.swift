@@ -19,9 +19,9 @@ struct ManagementClient {
         api = try EdgeAPIClient(http: .shared, uri: uri)
     }
 
-    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, timeout: TimeAmount = .seconds(60)) async throws -> JSONValue {
         do {
-            return try await api.call(method, path, body: body, timeout: .seconds(60))
+            return try await api.call(method, path, body: body, timeout: timeout)
         } catch let error as EdgeModuleError {
             throw CLIFailure(Self.daemonMessage(error.description))
         } catch {
@@ -29,12 +29,14 @@ struct ManagementClient {
         }
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> T {
-        let value = try await call(method, path, body: body)
+    func decode<T: Decodable>(_ type: T.Type, _ method: HTTPMethod, _ path: String, body: JSONValue? = nil,
+                              timeout: TimeAmount = .seconds(60)) async throws -> T {
+        let value = try await call(method, path, body: body, timeout: timeout)
         return try JSONDecoder().decode(T.self, from: Data(value.jsonText.utf8))
     }
 
-    func status() async throws -> SystemStatus { try await decode(SystemStatus.self, .GET, "/system/status") }
+    /// A short timeout: a daemon that is shutting down may accept and never answer.
+    func status() async throws -> SystemStatus { try await decode(SystemStatus.self, .GET, "/system/status", timeout: .seconds(3)) }
 
     func modules() async throws -> [ModuleDetailsJSON] {
         try await decode(ModuleListJSON.self, .GET, "/modules").modules

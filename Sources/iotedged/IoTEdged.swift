@@ -74,7 +74,7 @@ struct IoTEdged: AsyncParsableCommand {
         }
         let daemon = EdgeDaemon(config: edgeConfig, identityProvider: provider, logLevel: levelSetting, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: daemon)],
+            services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "iotedged.lifecycle")))
         do {

@@ -35,7 +35,7 @@ extension EdgeDaemon: SystemControl {
         }
         for module in await runtime.list() where [config.agent.name, "edgeHub"].contains(module.spec.name) {
             let s = module.state
-            services.append(.init(name: module.spec.name, status: s.status.rawValue.capitalized, detail: s.description))
+            services.append(.init(name: module.spec.name, status: s.listStatus.capitalized, detail: s.summary(now: RFC3339.now())))
         }
         return SystemStatus(pid: getpid(), version: EdgeDaemonVersion.text, startTime: startTime,
                             configFile: config.file, homeDirectory: config.homeDirectory,
