@@ -142,8 +142,10 @@ let package = Package(
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
         // What the system modules share: the daemon's unix-socket APIs (workload, management).
+        // The system zlib, for gzip-encoded module logs.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "EdgeModule", dependencies: [
-            "Twin",
+            "Twin", "CZlib",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -170,6 +172,7 @@ let package = Package(
         .executableTarget(name: "edge-agent", dependencies: [
             "EdgeAgent", "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),

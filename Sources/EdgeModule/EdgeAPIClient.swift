@@ -35,6 +35,20 @@ public struct EdgeAPIClient: Sendable {
         return text.isEmpty ? .null : ((try? JSONValue(parsing: text)) ?? .string(text))
     }
 
+    /// The raw body of a GET (logs as text, a support bundle's zip), up to `limit` bytes.
+    public func bytes(_ path: String, limit: Int = 256 << 20, timeout: TimeAmount = .seconds(300)) async throws -> [UInt8] {
+        let encodedSocket = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socketPath
+        let separator = path.contains("?") ? "&" : "?"
+        var request = HTTPClientRequest(url: "http+unix://\(encodedSocket)\(path)\(separator)api-version=2020-07-07")
+        request.method = .GET
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: limit)
+        guard (200..<300).contains(response.status.code) else {
+            throw EdgeModuleError("GET \(path) answered \(response.status.code): \(String(buffer: body).prefix(300))")
+        }
+        return Array(buffer: body)
+    }
+
     public static func segment(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }

@@ -181,6 +181,8 @@ actor Agent {
 
     func forgetReport() { lastReport = nil }
 
+    func moduleNames() async throws -> [String] { try await runtime.list().map(\.name) }
+
     func restartModule(_ name: String) async throws {
         try await runtime.action("restart", name)
     }

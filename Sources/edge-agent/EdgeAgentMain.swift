@@ -61,24 +61,9 @@ enum EdgeAgentMain {
         }
         logger.info("Edge agent connected to IoT Hub \(hubHost)")
         try await client.enableDesiredPatches()
-        try await client.onMethod { request in
-            switch request.name.lowercased() {
-            case "ping":
-                return MethodResponse(status: 200, payload: .null)
-            case "restartmodule":
-                guard let id = request.payload["id"]?.stringValue else {
-                    return MethodResponse(status: 400, payload: ["message": "RestartModule needs {\"schemaVersion\": \"1.0\", \"id\": \"<module>\"}"])
-                }
-                do {
-                    try await agent.restartModule(id)
-                    return MethodResponse(status: 200, payload: .null)
-                } catch {
-                    return MethodResponse(status: 400, payload: ["message": .string("\(error)")])
-                }
-            default:
-                return MethodResponse(status: 501, payload: ["message": .string("edgeAgent has no method \(request.name)")])
-            }
-        }
+        let methods = AgentMethods(agent: agent, management: management, hub: hubHost, device: device,
+                                   uploads: try BlobUploader(trustBundlePEM: trust), logger: logger)
+        try await client.onMethod { request in await methods.handle(request) }
         await agent.apply(desired: try await client.getTwin()["desired"] ?? .null)
 
         let patches = client.desiredPatches

@@ -1,0 +1,117 @@
+"""edgeAgent's direct methods called from the service SDK (`invoke_device_module_method` on
+`$edgeAgent`), as IoT Edge 1.5 names them: ping, RestartModule, GetModuleLogs (filters, gzip,
+json, the 127,000-byte cap with its advice), and the errors for bad requests."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+
+import pytest
+from azure.iot.hub.models import CloudToDeviceMethod
+
+from edgekit import IOTEDGED, EdgeDevice, deployment, script_module
+from outpost import allocate_host, unique
+
+pytestmark = pytest.mark.skipif(not IOTEDGED.exists(), reason=f"{IOTEDGED} is not built")
+
+CHATTY = 'i=0; while [ $i -lt 3000 ]; do echo "<6> chatty line $i padded with text to make the log large enough"; i=$((i+1)); done\necho "<3> chatty: something failed"\nwhile true; do sleep 1; done'
+
+
+@pytest.fixture(scope="module")
+def device(module_hub, tmp_path_factory):
+    root = tmp_path_factory.mktemp("agent-methods")
+    did = unique("meth")
+    cp = module_hub.cli("edge", "create", did, "--json")
+    assert cp.returncode == 0, cp.stderr
+    edge = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], root / "edge", allocate_host())
+    manifest = root / "deployment.json"
+    manifest.write_text(json.dumps(deployment({"chatty": script_module(root / "chatty", CHATTY)})))
+    assert module_hub.cli("edge", "set-modules", did, "--content", str(manifest)).returncode == 0
+    edge.start()
+    edge.wait_reported(lambda r: r["modules"]["chatty"]["runtimeStatus"] == "running"
+                       and r["systemModules"]["edgeHub"]["runtimeStatus"] == "running", timeout=90, what="chatty running")
+    deadline = time.monotonic() + 20
+    while "something failed" not in edge.module_log("chatty") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    yield edge
+    edge.stop()
+
+
+@pytest.fixture
+def invoke(device, module_hub, registry_manager):
+    rm = registry_manager(module_hub)
+
+    def call(name, payload=None):
+        method = CloudToDeviceMethod(method_name=name, payload=payload, response_timeout_in_seconds=30)
+        result = rm.invoke_device_module_method(device.device_id, "$edgeAgent", method)
+        return result.status, result.payload
+    return call
+
+
+def test_ping(invoke):
+    assert invoke("ping", {}) == (200, None)
+
+
+def test_get_module_logs_with_tail_regex_and_level(invoke):
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [
+        {"id": "chatty", "filter": {"tail": 3}},
+        {"id": "edgeAgent", "filter": {"regex": "Starting module management agent\\.$"}},
+    ], "encoding": "none", "contentType": "text"})
+    assert status == 200, payload
+    by_id = {p["id"]: p["payload"] for p in payload}
+    assert by_id["chatty"].strip().splitlines()[-1] == "<3> chatty: something failed"
+    assert len(by_id["chatty"].strip().splitlines()) == 3
+    agent = by_id["edgeAgent"].strip().splitlines()
+    assert len(agent) == 1 and agent[0].startswith("<6> ") and "[INF] - Starting module management agent." in agent[0]
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "chatty", "filter": {"loglevel": 3}}]})
+    assert status == 200 and payload[0]["payload"].strip() == "<3> chatty: something failed"
+
+
+def test_get_module_logs_regex_id_gzip_and_json(invoke, device):
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "edge.*", "filter": {"tail": 2}}],
+                                               "encoding": "gzip", "contentType": "json"})
+    assert status == 200, payload
+    assert sorted(p["id"] for p in payload) == ["edgeAgent", "edgeHub"]
+    for p in payload:
+        assert "payload" not in p or p["payload"] is None
+        messages = json.loads(gzip.decompress(base64.b64decode(p["payloadBytes"])))
+        assert len(messages) == 2
+        for m in messages:
+            assert m["iothub"] == device.hub.host and m["device"] == device.device_id and m["id"] == p["id"]
+            assert isinstance(m["loglevel"], int) and m["text"] and m["timestamp"].startswith("20")
+
+
+def test_get_module_logs_over_the_cap_says_how_to_narrow(invoke):
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "chatty"}]})
+    assert status == 200
+    text = payload[0]["payload"]
+    assert "The payload is too large for a direct method. GetModuleLogs supports up to 127000 bytes of logs." in text
+    assert "'tail', 'since' and 'until'" in text
+
+
+def test_bad_requests_name_what_is_wrong(invoke):
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0"})
+    assert status == 400 and "items is missing" in payload["message"]
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "nosuch"}]})
+    assert status == 400 and 'no module matches id "nosuch"' in payload["message"] and "edgeAgent" in payload["message"]
+    status, payload = invoke("GetModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "chatty"}], "encoding": "zip"})
+    assert status == 400 and 'encoding "zip"' in payload["message"]
+    status, payload = invoke("UploadModuleLogs", {"schemaVersion": "1.0", "items": [{"id": "chatty"}]})
+    assert status == 400 and "sasUrl is missing" in payload["message"]
+    status, payload = invoke("Reboot", {})
+    assert status == 400 and "Command 'Reboot' not found" in payload["message"]
+    status, payload = invoke("GetTaskStatus", {"schemaVersion": "1.0", "correlationId": "nope"})
+    assert status == 200 and payload["status"] == "Unknown"
+
+
+def test_restart_module(invoke, device):
+    before = device.reported()["modules"]["chatty"]["lastStartTimeUtc"]
+    status, payload = invoke("RestartModule", {"schemaVersion": "1.0", "id": "chatty"})
+    assert status == 200, payload
+    device.wait_reported(lambda r: r["modules"]["chatty"]["lastStartTimeUtc"] != before
+                         and r["modules"]["chatty"]["runtimeStatus"] == "running", timeout=60, what="chatty restarted")
+    status, payload = invoke("RestartModule", {"schemaVersion": "1.0", "id": "ghost"})
+    assert status in (400, 500) and "ghost" in payload["message"]
