@@ -125,6 +125,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // The preview's `iotedgectl` (seed 002): runs `iotedge legacy …` from beside itself.
+        .executableTarget(name: "iotedgectl"),
         // libFuzzer target for the MQTT decoder (built with -sanitize=fuzzer by Fuzz/run); without
         // FUZZING it replays the inputs given as arguments, so the corpus runs as a regression test.
         .target(name: "FuzzReplay", path: "Fuzz/FuzzReplay"),

@@ -9,6 +9,14 @@ public struct AgentDeployment: Sendable, Equatable {
     public var version: Int
     public var edgeHub: ModuleSpec
     public var modules: [String: ModuleSpec]
+    /// `runtime.settings.registryCredentials`: for images fetched from a registry.
+    public var registryCredentials: [RegistryCredential]
+
+    public struct RegistryCredential: Sendable, Equatable {
+        public var address: String
+        public var username: String
+        public var password: String
+    }
 
     public static let supportedSchemaVersions = ["1.0", "1.1"]
 
@@ -37,6 +45,26 @@ public struct AgentDeployment: Sendable, Equatable {
             modules[name] = try ModuleSpec(name: name, spec, system: false)
         }
         self.modules = modules
+        var credentials: [RegistryCredential] = []
+        for (name, c) in (desired["runtime"]?["settings"]?["registryCredentials"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let address = c["address"]?.stringValue, let user = c["username"]?.stringValue, let password = c["password"]?.stringValue else {
+                throw Failure(code: 400, description: "runtime.settings.registryCredentials.\(name) needs address, username and password")
+            }
+            credentials.append(RegistryCredential(address: address, username: user, password: password))
+        }
+        self.registryCredentials = credentials
+    }
+
+    /// The credentials whose address is the host of `image` (a URL or a registry reference).
+    public func credential(forImage image: String) -> RegistryCredential? {
+        func host(_ s: String) -> String {
+            var t = Substring(s.lowercased())
+            if let r = t.range(of: "://") { t = t[r.upperBound...] }
+            if let slash = t.firstIndex(of: "/") { t = t[..<slash] }
+            return String(t)
+        }
+        let imageHost = host(image)
+        return registryCredentials.first { host($0.address) == imageHost }
     }
 
     /// edgeHub first, then user modules by `startupOrder`, then name.

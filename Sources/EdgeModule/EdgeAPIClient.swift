@@ -30,7 +30,9 @@ public struct EdgeAPIClient: Sendable {
         let bytes = try await response.body.collect(upTo: 16 << 20)
         let text = String(buffer: bytes)
         guard (200..<300).contains(response.status.code) else {
-            throw EdgeModuleError("\(method.rawValue) \(path) answered \(response.status.code): \(text.prefix(300))")
+            // The daemon's {"message": …} says what is wrong and what to do: keep all of it.
+            let message = (try? JSONValue(parsing: text))?["message"]?.stringValue ?? String(text.prefix(2000))
+            throw EdgeModuleError("\(method.rawValue) \(path) answered \(response.status.code): \(message)")
         }
         return text.isEmpty ? .null : ((try? JSONValue(parsing: text)) ?? .string(text))
     }

@@ -125,11 +125,11 @@ actor Agent {
             switch command {
             case .create(let spec):
                 logger.info("Creating module \(spec.name)")
-                try await runtime.create(spec, update: false)
+                try await runtime.create(spec, update: false, credential: deployment?.credential(forImage: spec.image))
                 deployedConfig[spec.name] = spec.configHash
             case .update(let spec):
                 logger.info("Updating module \(spec.name)")
-                try await runtime.create(spec, update: true)
+                try await runtime.create(spec, update: true, credential: deployment?.credential(forImage: spec.image))
                 deployedConfig[spec.name] = spec.configHash
                 backoff[spec.name] = nil
             case .start(let name):

@@ -21,13 +21,19 @@ struct RuntimeClient: Sendable {
         }
     }
 
-    func create(_ spec: ModuleSpec, update: Bool) async throws {
+    func create(_ spec: ModuleSpec, update: Bool, credential: AgentDeployment.RegistryCredential? = nil) async throws {
         let createOptions = (try? JSONValue(parsing: spec.createOptions)) ?? .object([:])
+        var config: [String: JSONValue] = [
+            "image": .string(spec.image),
+            "settings": ["image": .string(spec.image), "createOptions": createOptions],
+            "env": .array(spec.env.keys.sorted().map { ["key": .string($0), "value": .string(spec.env[$0]!)] }),
+        ]
+        if let c = credential {
+            config["auth"] = ["username": .string(c.username), "password": .string(c.password), "serveraddress": .string(c.address)]
+        }
         let body: JSONValue = [
             "name": .string(spec.name), "type": "process", "imagePullPolicy": .string(spec.imagePullPolicy),
-            "config": ["image": .string(spec.image),
-                       "settings": ["image": .string(spec.image), "createOptions": createOptions],
-                       "env": .array(spec.env.keys.sorted().map { ["key": .string($0), "value": .string(spec.env[$0]!)] })],
+            "config": .object(config),
         ]
         if update {
             _ = try await api.call(.PUT, "/modules/\(EdgeAPIClient.segment(spec.name))", body: body)

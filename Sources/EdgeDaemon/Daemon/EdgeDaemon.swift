@@ -54,7 +54,8 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
         self.logLevel = logLevel
         self.options = options
         self.logger = logger
-        self.runtime = runtime ?? ProcessRuntime(configuration: .init(logDirectory: config.logDirectory),
+        self.runtime = runtime ?? ProcessRuntime(configuration: .init(logDirectory: config.logDirectory,
+                                                                                 imageFetcher: ImageFetcher(homeDirectory: config.homeDirectory)),
                                                  logger: Logger(label: "iotedged.runtime"))
         self.identities = IdentityStore(provider: identityProvider,
                                         cachePath: FileIO.join(config.homeDirectory, "identities.json"),

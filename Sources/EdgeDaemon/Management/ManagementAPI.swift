@@ -17,6 +17,7 @@ import NIOHTTP1
 /// | `POST /modules/{name}/prepareupdate` | 204 (nothing to pull) |
 /// | `GET /modules/{name}/logs?since=&until=&tail=&follow=&timestamps=` | 200 text/plain lines, chunked |
 /// | `PUT /modules/{name}/agentstatus` `{status, nextStartTime}` | 204: edgeAgent's backoff/failed |
+/// | `GET /modules/{name}/env` | 200 `{"env":[{key, value}]}`, secrets redacted |
 /// | `GET /systeminfo` | 200 `{osType, architecture, version, provisioning, …}` |
 /// | `GET /identities` | 200 `{"identities":[{moduleId, managedBy, generationId, authType}]}` |
 /// | `POST /identities` `{moduleId}` | 200 identity (created on the hub if needed) |
@@ -82,6 +83,9 @@ public struct ManagementAPI: EdgeHTTPHandler {
                 let body = (try? JSONText.decode([String: String].self, from: request.body)) ?? [:]
                 try await runtime.annotate(s[1], agentStatus: body["status"], nextStartTime: body["nextStartTime"].flatMap(RFC3339.parse))
                 return .noContent
+            case (.GET, 3, "modules") where s[2] == "env":
+                guard let processes = runtime as? ProcessRuntime else { return notFound(request) }
+                return .json(["env": try await processes.environment(s[1])])
             case (.GET, 3, "modules") where s[2] == "logs":
                 let options = try logOptions(request)
                 let lines = try await runtime.logs(s[1], options: options)

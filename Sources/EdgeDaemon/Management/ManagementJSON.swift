@@ -67,14 +67,16 @@ struct ModuleSpecJSON: Decodable {
         var createOptions: JSONValue?
         var settings: Settings?
         var env: [EnvironmentVariable]
+        var auth: RegistryAuth?
 
-        enum Keys: String, CodingKey { case image, createOptions, settings, env }
+        enum Keys: String, CodingKey { case image, createOptions, settings, env, auth }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
             image = try c.decodeIfPresent(String.self, forKey: .image)
             createOptions = try c.decodeIfPresent(JSONValue.self, forKey: .createOptions)
             settings = try c.decodeIfPresent(Settings.self, forKey: .settings)
+            auth = try? c.decodeIfPresent(RegistryAuth.self, forKey: .auth)
             if let list = try? c.decodeIfPresent([EnvironmentVariable].self, forKey: .env) {
                 env = list
             } else if let map = try c.decodeIfPresent([String: JSONValue].self, forKey: .env) {
@@ -106,7 +108,7 @@ struct ModuleSpecJSON: Decodable {
         }
         return ModuleSpec(name: name, type: type ?? "process", image: image,
                           createOptions: config.settings?.createOptions ?? config.createOptions,
-                          env: config.env, imagePullPolicy: imagePullPolicy)
+                          env: config.env, imagePullPolicy: imagePullPolicy, auth: config.auth)
     }
 }
 

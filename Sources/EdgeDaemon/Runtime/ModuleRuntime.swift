@@ -44,9 +44,12 @@ public struct ModuleSpec: Sendable, Equatable {
     public var createOptions: JSONValue?
     public var env: [EnvironmentVariable]
     public var imagePullPolicy: String?
+    /// Credentials for an `http(s)://` image (edgelet's `config.auth`).
+    public var auth: RegistryAuth?
 
     public init(name: String, type: String = "process", image: String, createOptions: JSONValue? = nil,
-                env: [EnvironmentVariable] = [], imagePullPolicy: String? = nil) {
+                env: [EnvironmentVariable] = [], imagePullPolicy: String? = nil, auth: RegistryAuth? = nil) {
+        self.auth = auth
         self.name = name
         self.type = type
         self.image = image

@@ -22,9 +22,11 @@ public actor ProcessRuntime: ModuleRuntime {
         public var resolver: ExecutableResolver
         /// Variables of the daemon's own environment passed on to every module (PATH, HOME …).
         public var inheritedVariables: [String]
+        /// Downloads `http(s)://` images; without it such images are refused.
+        public var imageFetcher: ImageFetcher?
 
         public init(logDirectory: String, logMaxBytes: Int = 10 << 20, logMaxFiles: Int = 3, stopTimeout: Double = 10,
-                    resolver: ExecutableResolver = .standard(),
+                    resolver: ExecutableResolver = .standard(), imageFetcher: ImageFetcher? = nil,
                     inheritedVariables: [String] = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
                                                     "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR"]) {
             self.logDirectory = logDirectory
@@ -32,6 +34,7 @@ public actor ProcessRuntime: ModuleRuntime {
             self.logMaxFiles = logMaxFiles
             self.stopTimeout = stopTimeout
             self.resolver = resolver
+            self.imageFetcher = imageFetcher
             self.inheritedVariables = inheritedVariables
         }
     }
@@ -47,6 +50,8 @@ public actor ProcessRuntime: ModuleRuntime {
         var state = ModuleState()
         var log: RotatingLogFile
         var stopRequested = false
+        /// `KEY=VALUE` as the running (or last) process got them, for `iotedge exec … printenv`.
+        var environment: [String] = []
         /// Bumped at every start, so that a late exit report of an earlier run is ignored.
         var run = 0
         init(spec: ModuleSpec, log: RotatingLogFile) { self.spec = spec; self.log = log }
@@ -162,6 +167,7 @@ public actor ProcessRuntime: ModuleRuntime {
             throw .cannotStart(name, e.description)
         }
         close(writeFD)
+        m.environment = command.environment
         m.run += 1
         m.stopRequested = false
         m.state.status = .running
@@ -216,6 +222,16 @@ public actor ProcessRuntime: ModuleRuntime {
     public func logs(_ name: String, options: LogOptions) async throws(RuntimeError) -> LogLines {
         guard modules[name] != nil || FileIO.exists(logPath(of: name)) else { throw .notFound(name) }
         return ModuleLogReader.lines(path: logPath(of: name), maxFiles: configuration.logMaxFiles, options: options)
+    }
+
+    /// The environment the module's process was started with, secrets redacted.
+    public func environment(_ name: String) throws(RuntimeError) -> [EnvironmentVariable] {
+        guard let m = modules[name] else { throw .notFound(name) }
+        return m.environment.map { entry in
+            let eq = entry.firstIndex(of: "=") ?? entry.endIndex
+            let key = String(entry[..<eq]), value = eq < entry.endIndex ? String(entry[entry.index(after: eq)...]) : ""
+            return EnvironmentVariable(key: key, value: SecretRedaction.isSecret(key: key, value: value) ? "<redacted>" : value)
+        }
     }
 
     /// Records what edgeAgent says of a module it keeps stopped (backoff, failed).
@@ -313,9 +329,14 @@ public actor ProcessRuntime: ModuleRuntime {
         }
         let program = options.entrypoint?.first ?? spec.image
         let executable: String
-        switch configuration.resolver.resolve(program) {
-        case .success(let path): executable = path
-        case .failure(let error): throw error
+        if ImageFetcher.isURL(program) {
+            guard let fetcher = configuration.imageFetcher else { throw .invalidSpec("image \(program) is a URL, and this runtime fetches none") }
+            executable = try await fetcher.executable(for: program, auth: spec.auth, module: spec.name)
+        } else {
+            switch configuration.resolver.resolve(program) {
+            case .success(let path): executable = path
+            case .failure(let error): throw error
+            }
         }
         let arguments = [executable] + Array((options.entrypoint ?? []).dropFirst()) + (options.cmd ?? [])
         var env: [(String, String)] = []
