@@ -19,7 +19,7 @@ import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobClient, ContainerClient, generate_blob_sas, generate_container_sas
 
-from outpost import bounded, sdk_device_client, shutdown_quietly, unique
+from outpost import bounded, random_key, sdk_device_client, shutdown_quietly, unique
 
 ACCOUNT = "blobs"
 
@@ -145,7 +145,7 @@ def test_refusals_name_the_problem_and_write_nothing(module_hub):
     status, code, text = azure_error(put(hub, f"{ACCOUNT}/fileupload/late.txt?{expired}"))
     assert (status, code) == (403, "AuthenticationFailed") and "expired" in text, text
 
-    forged = generate_blob_sas(ACCOUNT, "fileupload", "forged.txt", account_key=key[::-1], permission="rw",
+    forged = generate_blob_sas(ACCOUNT, "fileupload", "forged.txt", account_key=random_key(), permission="rw",
                                expiry=now + hour)
     status, code, text = azure_error(put(hub, f"{ACCOUNT}/fileupload/forged.txt?{forged}"))
     assert (status, code) == (403, "AuthenticationFailed") and "Signature did not match" in text, text
@@ -184,12 +184,15 @@ def test_refusals_name_the_problem_and_write_nothing(module_hub):
 def test_the_device_api_refuses_bad_names_and_foreign_correlations(module_hub, device):
     hub = module_hub
     did, client = device
+    # The SDK raises ClientError("Unexpected failure") from ServiceError("HTTP operation returned: 400 …").
     with pytest.raises(Exception) as e:
         bounded(client.get_storage_info_for_blob, "../../etc/passwd", timeout=20)
-    assert "400" in str(e.value)
+    assert "400" in str(e.value.__cause__), repr(e.value.__cause__)
     with pytest.raises(Exception) as e:
         bounded(client.notify_blob_upload_status, "forged.correlation", True, 200, "ok", timeout=20)
-    assert "400" in str(e.value)
+    assert "400" in str(e.value.__cause__), repr(e.value.__cause__)
+    assert not (hub.data_dir / "blobs" / "fileupload" / "etc").exists()
+    assert did not in hub.cli("files", "notifications", check=True).stdout
     # A service token may not ask for device upload URLs.
     r = requests.post(f"https://{hub.host}/devices/{did}/files?api-version=2021-04-12", json={"blobName": "x"},
                       headers={"Authorization": service_token(hub)}, timeout=10, verify=str(hub.ca_path))
@@ -207,7 +210,7 @@ def test_cli_help_and_input_errors(module_hub):
     for sub in ([], ["sas"], ["list"], ["get"], ["notifications"]):
         cp = hub.cli("files", *sub, "--help")
         assert cp.returncode == 0 and "USAGE" in cp.stdout.upper(), cp.stderr
-    cp = hub.cli("files", "sas", "--container", "No")
+    cp = hub.cli("files", "sas", "--container", "NoGood")
     assert cp.returncode != 0 and "container name" in cp.stderr and "lowercase" in cp.stderr
     cp = hub.cli("files", "sas", "--container", "okay", "--permissions", "rwz")
     assert cp.returncode != 0 and "permissions" in cp.stderr
