@@ -15,7 +15,7 @@ from devicekit import (HookReceiver, OutpostApi, check_record_shape, cli_failed_
                        free_port, paho_clean_cycle, raw_vanish, records_in_body, shape)
 from outpost import unique, wait_for
 
-CATEGORIES = ["Connections", "DeviceTelemetry", "TwinQueries", "DirectMethods", "C2DCommands"]
+CATEGORIES = ["Connections", "DeviceTelemetry", "TwinQueries", "DirectMethods", "C2DCommands", "FileUploadOperations"]
 
 
 @pytest.fixture(scope="module", autouse=True)

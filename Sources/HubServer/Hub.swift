@@ -26,6 +26,8 @@ public final class Hub: Sendable {
     public let methods: MethodDispatcher
     public let diagnostics: DiagnosticLog
     public let metrics: HubMetrics
+    public let blobs: BlobStore
+    public let fileUploadNotifications: FileUploadNotifications
     private let twinProxyBox = NIOLockedValueBox<(any TwinProxy)?>(nil)
     public let logger: Logger
     private let lock: DataDirectoryLock
@@ -57,6 +59,8 @@ public final class Hub: Sendable {
         self.methods = MethodDispatcher(connections: connections)
         self.diagnostics = try DiagnosticLog(store: store, host: config.host, logger: logger)
         self.metrics = HubMetrics()
+        self.blobs = try BlobStore(dataDirectory: config.dataDirectory, maxBlobBytes: config.maxBlobBytes)
+        self.fileUploadNotifications = FileUploadNotifications(dataDirectory: config.dataDirectory)
         try HubEndpointFile(host: config.host, mqttPort: config.mqttPort, httpsPort: config.httpsPort)
             .write(to: config.file("hub.json"))
     }

@@ -94,7 +94,8 @@ public struct HubService: Service {
     private func configureHTTPS(_ channel: Channel) -> EventLoopFuture<Void> {
         let hub = self.hub
         let router = RESTRouter(hub: hub)
-        let httpHandler = HTTPServerHandler(respond: { await router.handle($0) })
+        let storage = StorageAPI(hub: hub)
+        let httpHandler = HTTPServerHandler(respond: { await router.handle($0) }, sinkFactory: { storage.uploadSink(for: $0) })
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: MQTTDecoder.defaultMaxPacketSize,
             shouldUpgrade: { channel, head in

@@ -13,7 +13,7 @@ struct DiagnosticsCommand: AsyncParsableCommand {
         subcommands: [Show.self, Change.self])
 
     /// The categories the hub logs, in the order it lists them.
-    static let categories = ["Connections", "DeviceTelemetry", "TwinQueries", "DirectMethods", "C2DCommands"]
+    static let categories = ["Connections", "DeviceTelemetry", "TwinQueries", "DirectMethods", "C2DCommands", "FileUploadOperations"]
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -51,7 +51,7 @@ struct DiagnosticsCommand: AsyncParsableCommand {
                     --sink webhook:https://logs.example.com/ingest
                   iothub diagnostics set --category Connections --sink none
                 """)
-        @Option(help: ArgumentHelp("Connections, DeviceTelemetry, TwinQueries, DirectMethods or C2DCommands.", valueName: "category"))
+        @Option(help: ArgumentHelp("Connections, DeviceTelemetry, TwinQueries, DirectMethods, C2DCommands or FileUploadOperations.", valueName: "category"))
         var category: String
         @Option(help: ArgumentHelp("Keep records of this category.", valueName: "true|false")) var enabled: String?
         @Option(parsing: .unconditional, help: ArgumentHelp("Days the records are kept (1…365).", valueName: "days"))

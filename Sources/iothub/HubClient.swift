@@ -26,7 +26,7 @@ struct HubClient {
 
     var baseURL: String { "https://\(login.host):\(login.httpsPort)" }
 
-    private func authorization() -> String {
+    func authorization() -> String {
         let cs = login.connectionString
         let expiry = Int64(Date().timeIntervalSince1970) + 3600
         let token = SASToken(resource: cs.hostName, key: cs.sharedAccessKey ?? "", expiry: expiry, keyName: cs.sharedAccessKeyName)

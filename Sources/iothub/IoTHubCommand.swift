@@ -13,5 +13,5 @@ struct IoTHubCommand: AsyncParsableCommand {
         subcommands: [Serve.self, ConnectionStringCommand.self, DeviceCommand.self, ModuleCommand.self, EdgeCommand.self,
                       TwinCommand.self, MethodCommand.self, C2DCommand.self, QueryCommand.self,
                       MonitorEvents.self, TelemetryCommand.self, DiagnosticsCommand.self, LogsCommand.self,
-                      MetricsCommand.self, AlertsCommand.self, DiagnoseCommand.self])
+                      MetricsCommand.self, AlertsCommand.self, DiagnoseCommand.self, FilesCommand.self])
 }

@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How often metric alerts are evaluated, e.g. 60s, 1m.")
     var alertInterval = "60s"
 
+    @Option(help: ArgumentHelp("The largest blob the hub's storage takes in one upload, in MiB (file upload, support bundles).", valueName: "MiB"))
+    var maxBlobSize = BlobStore.defaultMaxBlobBytes >> 20
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical.")
@@ -57,6 +60,9 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(metricsPort) else {
             throw ValidationError("--metrics-port \(metricsPort) is not a port number (1 to 65535, or 0 to turn metrics off).")
         }
+        guard (1...4096).contains(maxBlobSize) else {
+            throw ValidationError("--max-blob-size \(maxBlobSize) is out of range: give 1 to 4096 (MiB).")
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -65,10 +71,11 @@ struct Serve: AsyncParsableCommand {
         umask(0o077)  // the store holds device keys: owner only
         let logger = Logger(label: "iothub")
         let dir = dataDir.map { URL(fileURLWithPath: $0) } ?? HubConfiguration.defaultDataDirectory
-        let config = HubConfiguration(host: host, dataDirectory: dir, mqttPort: mqttPort, httpsPort: httpsPort,
+        var config = HubConfiguration(host: host, dataDirectory: dir, mqttPort: mqttPort, httpsPort: httpsPort,
                                       bindAddress: bind, retention: .seconds(retentionSeconds),
                                       connectTimeout: .milliseconds(Int64(connectSeconds * 1000)), metricsPort: metricsPort,
                                       alertInterval: .milliseconds(Int64(alertSeconds * 1000)))
+        config.maxBlobBytes = maxBlobSize << 20
         let hub: Hub
         do { hub = try Hub(config: config, logger: logger) } catch {
             throw CLIError("cannot start the hub: \(error)")

@@ -20,6 +20,8 @@ public struct HubConfiguration: Sendable {
     /// Other names clients may use in SAS resources and user names: edgeHub accepts the
     /// upstream hub's name, which modules put in their tokens.
     public var aliases: [String] = []
+    /// The largest blob the hub's storage takes in one upload.
+    public var maxBlobBytes: Int = BlobStore.defaultMaxBlobBytes
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),

@@ -8,6 +8,7 @@ public enum DiagnosticCategory: String, CaseIterable, Sendable, Codable {
     case twinQueries = "TwinQueries"
     case directMethods = "DirectMethods"
     case c2dCommands = "C2DCommands"
+    case fileUploadOperations = "FileUploadOperations"
 
     /// Connections is what troubleshooting a fleet needs first, so it is on from the start.
     var enabledByDefault: Bool { self == .connections }

@@ -13,13 +13,20 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
     static let maxBodySize = 1 << 20
 
     typealias Respond = @Sendable (HTTPRequest) async -> HTTPResponse
+    /// Claims a request whose body should stream somewhere (a blob upload); nil leaves it to `respond`.
+    typealias SinkFactory = @Sendable (HTTPRequestHead) -> RequestBodySink?
     private let respond: Respond
+    private let sinkFactory: SinkFactory
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
+    private var sink: RequestBodySink?
     private var tooLarge = false
     private var streamTask: Task<Void, Never>?
 
-    init(respond: @escaping Respond) { self.respond = respond }
+    init(respond: @escaping Respond, sinkFactory: @escaping SinkFactory = { _ in nil }) {
+        self.respond = respond
+        self.sinkFactory = sinkFactory
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -27,11 +34,20 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
             head = h
             body.clear()
             tooLarge = false
+            sink = sinkFactory(h)
         case .body(var chunk):
+            if let sink { sink.write(chunk); return }
             if body.readableBytes + chunk.readableBytes > Self.maxBodySize { tooLarge = true } else { body.writeBuffer(&chunk) }
         case .end:
             guard let head else { return }
             self.head = nil
+            if let sink {
+                self.sink = nil
+                let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
+                promise.completeWithTask { await sink.finish() }
+                promise.futureResult.whenSuccess { [self] response in write(response, head: head, context: context) }
+                return
+            }
             if tooLarge {
                 write(HubError.argumentInvalid("The request body is larger than \(Self.maxBodySize) bytes.").response, head: head, context: context)
                 return
@@ -48,6 +64,8 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        sink?.abandon()
+        sink = nil
         streamTask?.cancel()
         context.fireChannelInactive()
     }
@@ -58,20 +76,26 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         switch response.body {
         case .bytes(let bytes):
-            headers.replaceOrAdd(name: "Content-Length", value: "\(bytes.readableBytes)")
+            // A HEAD answer states the length of the body a GET would have sent.
+            if !(head.method == .HEAD && headers.contains(name: "Content-Length")) {
+                headers.replaceOrAdd(name: "Content-Length", value: "\(bytes.readableBytes)")
+            }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
             if bytes.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil) }
             let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
             if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
         case .stream(let produce):
-            headers.remove(name: "Content-Length")
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            // With a Content-Length (a blob download) the connection can stay open after the
+            // body; without one (an event stream) the body is chunked and ends the connection.
+            let sized = headers.first(name: "Content-Length") != nil
+            if !sized { headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked") }
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
             let channel = context.channel
             streamTask = Task {
-                try? await produce(HTTPStreamWriter(channel: channel))
+                var complete = true
+                do { try await produce(HTTPStreamWriter(channel: channel)) } catch { complete = false }
                 try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
-                try? await channel.close()
+                if !sized || !complete || !keepAlive { try? await channel.close() }
             }
         }
     }

@@ -17,6 +17,9 @@ struct RESTRouter: Sendable {
     let alerts: AlertsAPI
     let logs: LogsAPI
     let deployments: EdgeDeploymentAPI
+    let storage: StorageAPI
+    let fileUpload: FileUploadAPI
+    let files: FilesAPI
 
     init(hub: Hub) {
         self.hub = hub
@@ -32,11 +35,19 @@ struct RESTRouter: Sendable {
         self.alerts = AlertsAPI(hub: hub)
         self.logs = LogsAPI(hub: hub)
         self.deployments = EdgeDeploymentAPI(hub: hub)
+        self.storage = StorageAPI(hub: hub)
+        self.fileUpload = FileUploadAPI(hub: hub)
+        self.files = FilesAPI(hub: hub)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        // Blob URLs carry their own authorisation, a storage SAS in the query.
+        if request.segments.first == BlobStore.accountName { return await storage.handle(request) }
         do {
-            _ = try await ServiceAuthorizer(hub: hub).authorize(request)
+            let scope = try await ServiceAuthorizer(hub: hub).authorize(request)
+            if case .device(let device) = scope, request.segments.count >= 3, request.segments[2] == "files" {
+                return try await fileUploadRoute(request, device)
+            }
             return try await route(request)
         } catch let error as HubError {
             // A device that does not answer a method (504101) is the device's problem, not the hub's.
@@ -74,6 +85,10 @@ struct RESTRouter: Sendable {
             case .DELETE: return try await cloudToDevice.purge(s[2])
             default: throw methodNotAllowed(r)
             }
+        case (_, _, "$outpost") where s.count >= 2 && s[1] == "files":
+            return try filesRoute(r, Array(s.dropFirst()))
+        case (.POST, 3...4, "devices") where s[2] == "files":
+            throw HubError(.iotHubUnauthorized, "File upload is a device operation: call it with the device's own SAS token (sr={host}/devices/\(s[1])).")
         case (_, _, "$outpost") where s.count >= 2 && ["diagnostics", "metrics", "alerts", "logs"].contains(s[1]):
             return try await monitoring(r, Array(s.dropFirst()))
         case (.GET, 4, "$outpost") where s[1] == "devices" && s[3] == "diagnosis":
@@ -112,6 +127,26 @@ struct RESTRouter: Sendable {
             return try await events.checkpoint(s[2], r)
         default:
             throw HubError.argumentInvalid("No such resource: \(r.method.rawValue) \(r.path).")
+        }
+    }
+
+    /// A device's file upload calls; the authorizer has checked that the device is the caller.
+    private func fileUploadRoute(_ r: HTTPRequest, _ device: String) async throws -> HTTPResponse {
+        switch (r.method, r.segments.count) {
+        case (.POST, 3): return try await fileUpload.storageInfo(device, r)
+        case (.POST, 4) where r.segments[3] == "notifications": return try await fileUpload.notify(device, r)
+        default: throw HubError.argumentInvalid("No such resource: \(r.method.rawValue) \(r.path); file upload takes POST /devices/{id}/files and POST /devices/{id}/files/notifications.")
+        }
+    }
+
+    /// `iothub files`: blobs, SAS URLs and upload notifications.
+    private func filesRoute(_ r: HTTPRequest, _ s: [String]) throws -> HTTPResponse {
+        switch (r.method, s.count) {
+        case (.GET, 1): return try files.list(r)
+        case (.GET, 2) where s[1] == "notifications": return files.notifications()
+        case (.POST, 2) where s[1] == "sas": return try files.sas(r)
+        case (.GET, 3...): return try files.download(s[1], Array(s[2...]), r)
+        default: throw HubError.argumentInvalid("No such resource: \(r.method.rawValue) \(r.path).")
         }
     }
 

@@ -3,7 +3,8 @@ import IoTProtocol
 
 /// Checks the `Authorization: SharedAccessSignature …` header of a REST request: a policy token
 /// (`skn=`) may call everything; a device's own token (`sr={host}/devices/{d}`, signed with the
-/// device's key) may manage that device's module identities, as an edge daemon does.
+/// device's key) may manage that device's module identities, as an edge daemon does, and use
+/// file upload.
 struct ServiceAuthorizer: Sendable {
     let hub: Hub
 
@@ -41,9 +42,11 @@ struct ServiceAuthorizer: Sendable {
             throw HubError(.iotHubUnauthorized, "The token for \"\(token.resource)\" is not signed with that identity's key, or the device is unknown or disabled.")
         }
         let s = request.segments
-        guard s.count >= 3, s[0] == "devices", s[1] == deviceID, s[2] == "modules", s.count <= 4,
-              moduleID == nil || request.method == .GET else {
-            throw HubError(.iotHubUnauthorized, "This token may only \(moduleID == nil ? "manage" : "read") the device's own module identities (/devices/\(deviceID)/modules); use a policy token for \(request.method.rawValue) \(request.path).")
+        let ownModules = s.count >= 3 && s.count <= 4 && s[2] == "modules" && (moduleID == nil || request.method == .GET)
+        // File upload (`/devices/{d}/files[/notifications]`) is the device's own, not its modules'.
+        let ownFiles = s.count >= 3 && s.count <= 4 && s[2] == "files" && moduleID == nil
+        guard s.count >= 3, s[0] == "devices", s[1] == deviceID, ownModules || ownFiles else {
+            throw HubError(.iotHubUnauthorized, "This token may only \(moduleID == nil ? "manage" : "read") the device's own module identities (/devices/\(deviceID)/modules)\(moduleID == nil ? " and upload its files (/devices/\(deviceID)/files)" : ""); use a policy token for \(request.method.rawValue) \(request.path).")
         }
         return .device(deviceID)
     }
