@@ -115,3 +115,56 @@ def test_restart_module(invoke, device):
                          and r["modules"]["chatty"]["runtimeStatus"] == "running", timeout=60, what="chatty restarted")
     status, payload = invoke("RestartModule", {"schemaVersion": "1.0", "id": "ghost"})
     assert status in (400, 500) and "ghost" in payload["message"]
+
+
+def wait_task(invoke, correlation_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, payload = invoke("GetTaskStatus", {"schemaVersion": "1.0", "correlationId": correlation_id})
+        assert status == 200, payload
+        if payload["status"] in ("Completed", "Failed", "Cancelled"):
+            return payload
+        time.sleep(0.5)
+    raise AssertionError(f"task {correlation_id} still {payload}")
+
+
+def container_sas(hub, container):
+    cp = hub.cli("files", "sas", "--container", container, "--permissions", "rwcl", "--expiry", "1h")
+    assert cp.returncode == 0, cp.stderr
+    return cp.stdout.strip()
+
+
+def blobs(hub, container):
+    cp = hub.cli("files", "list", "--container", container, "--json")
+    assert cp.returncode == 0, cp.stderr
+    return json.loads(cp.stdout)
+
+
+def fetch(hub, container, name, tmp_path) -> bytes:
+    out = tmp_path / "blob"
+    cp = hub.cli("files", "get", f"{container}/{name}", "-o", str(out))
+    assert cp.returncode == 0, cp.stderr
+    return out.read_bytes()
+
+
+def test_upload_module_logs_to_the_hubs_blob_storage(invoke, device, module_hub, tmp_path):
+    sas = container_sas(module_hub, "edgelogs")
+    status, payload = invoke("UploadModuleLogs", {"schemaVersion": "1.0", "sasUrl": sas, "encoding": "gzip", "contentType": "text",
+                                                  "items": [{"id": "chatty", "filter": {"loglevel": 3}}, {"id": "edgeAgent", "filter": {"tail": 10}}]})
+    assert status == 200 and payload["status"] in ("NotStarted", "Running", "Completed") and payload["correlationId"], payload
+    done = wait_task(invoke, payload["correlationId"])
+    assert done["status"] == "Completed", done
+    names = {b["name"] for b in blobs(module_hub, "edgelogs")}
+    chatty = [n for n in names if n.startswith(f"{module_hub.host}/{device.device_id}/chatty-") and n.endswith(".log.gz")]
+    assert len(chatty) == 1 and any("/edgeAgent-" in n for n in names), names
+    # One line per run of chatty (test_restart_module ran it again), all at level 3.
+    lines = gzip.decompress(fetch(module_hub, "edgelogs", chatty[0], tmp_path)).decode().strip().splitlines()
+    assert lines and set(lines) == {"<3> chatty: something failed"}
+
+
+def test_upload_to_a_sas_the_hub_refuses_fails_the_task_with_the_reason(invoke, module_hub):
+    sas = container_sas(module_hub, "edgelogs").replace("sig=", "sig=AAAA")
+    status, payload = invoke("UploadModuleLogs", {"schemaVersion": "1.0", "sasUrl": sas, "items": [{"id": "edgeAgent", "filter": {"tail": 1}}]})
+    assert status == 200
+    done = wait_task(invoke, payload["correlationId"])
+    assert done["status"] == "Failed" and "403" in done["message"] and "upload logs" in done["message"], done
