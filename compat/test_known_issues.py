@@ -160,3 +160,34 @@ def test_iotedgectl_setup_runtime_log_level_and_restart(module_hub, tmp_path):
         assert cp.returncode != 0 and "--runtime-log-level LOUD" in cp.stderr
     finally:
         device.stop()
+
+
+def test_edge_hub_names_the_process_holding_port_443(module_hub, tmp_path):
+    import socket
+    import time
+    gateway = allocate_host()
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind((gateway, 443))
+    holder.listen(1)
+    did = unique("port")
+    cp = module_hub.cli("edge", "create", did, "--json")
+    device = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", gateway)
+    (tmp_path / "d.json").write_text(json.dumps(deployment({})))
+    assert module_hub.cli("edge", "set-modules", did, "--content", str(tmp_path / "d.json")).returncode == 0
+    device.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "port is already allocated" not in device.module_log("edgeHub") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        log = device.iotedge("logs", "edgeHub").stdout
+        assert f"Bind for {gateway}:443 failed: port is already allocated" in log, log[-3000:]
+        assert f"pid {os.getpid()} (" in log and "find and stop the process that is using port 443" in log
+        r = device.wait_reported(lambda r: r["systemModules"]["edgeHub"]["runtimeStatus"] in ("backoff", "failed")
+                                 and r["systemModules"]["edgeHub"].get("exitCode") == 1, timeout=60, what="edgeHub failing")
+        # Freeing the port lets the agent's next restart succeed.
+        holder.close()
+        device.wait_reported(lambda r: r["systemModules"]["edgeHub"]["runtimeStatus"] == "running", timeout=90, what="edgeHub running")
+    finally:
+        holder.close()
+        device.stop()

@@ -119,10 +119,10 @@ public struct HubService: Service {
 }
 
 public struct ListenError: Error, CustomStringConvertible {
-    let address: String
-    let mqttPort: Int
-    let httpsPort: Int
-    let underlying: Error
+    public let address: String
+    public let mqttPort: Int
+    public let httpsPort: Int
+    public let underlying: Error
 
     public var description: String {
         "cannot listen on \(address):\(mqttPort) (MQTT) and \(address):\(httpsPort) (HTTPS): \(underlying). "

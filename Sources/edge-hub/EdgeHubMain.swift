@@ -1,6 +1,7 @@
 import EdgeHub
 import EdgeModule
 import Foundation
+import HubServer
 import Logging
 
 /// edgeHub, started by iotedged as a system module.
@@ -16,6 +17,10 @@ enum EdgeHubMain {
         logger.info("Version - \(version)")
         do {
             try await EdgeHubRunner.run(settings: EdgeHubSettings(environment: env), logger: logger)
+        } catch let error as ListenError {
+            for line in PortConflict.explain(error) { logger.critical("\(line)") }
+            logger.critical("Edge Hub is stopping: it cannot listen for modules and downstream devices")
+            exit(1)
         } catch {
             logger.critical("Edge Hub is stopping: \(error)")
             exit(1)
