@@ -164,7 +164,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "edge-hub", dependencies: [
-            "EdgeHub", "EdgeModule", "HubServer", .product(name: "Logging", package: "swift-log"),
+            "EdgeHub", "EdgeModule", "HubServer", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         // The sample module shipped with Outpost (Azure's SimulatedTemperatureSensor's behaviour).
         .executableTarget(name: "simulated-temperature-sensor", dependencies: [

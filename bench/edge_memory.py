@@ -50,6 +50,7 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=1000, help="messages per second in the load phase")
     ap.add_argument("--seconds", type=int, default=30, help="length of the idle and load phases")
     ap.add_argument("--sensors", type=int, default=4, help="sensor modules sharing the rate")
+    ap.add_argument("--low-memory", action="store_true", help="run edgeHub with OptimizeForPerformance=false")
     args = ap.parse_args()
     bin_dir = Path(args.bin).resolve()
     for name in ("iothub", "iotedged", "edge-agent", "edge-hub", "simulated-temperature-sensor"):
@@ -80,7 +81,8 @@ def main() -> int:
             "$edgeAgent": {"properties.desired": {"schemaVersion": "1.1", "runtime": {"type": "process", "settings": {}},
                 "systemModules": {"edgeAgent": {"type": "process", "settings": {"image": "edge-agent"}},
                                   "edgeHub": {"type": "process", "status": "running", "restartPolicy": "always",
-                                              "settings": {"image": "edge-hub"}, "env": {"OUTPOST_EDGEHUB_METRICS_PORT": {"value": "0"}}}},
+                                              "settings": {"image": "edge-hub"}, "env": {"OUTPOST_EDGEHUB_METRICS_PORT": {"value": "0"},
+                                                      **({"OptimizeForPerformance": {"value": "false"}} if args.low_memory else {})}}},
                 "modules": modules}},
             "$edgeHub": {"properties.desired": {"schemaVersion": "1.1", "routes": {"up": "FROM /messages/modules/* INTO $upstream"},
                                                 "storeAndForwardConfiguration": {"timeToLiveSecs": 7200}}}}}

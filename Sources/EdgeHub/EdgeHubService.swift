@@ -26,6 +26,7 @@ public enum EdgeHubRunner {
                                       mqttPort: settings.mqttPort, httpsPort: settings.httpsPort,
                                       retention: .seconds(2 * 86_400), metricsPort: 0)
         config.aliases = [settings.hubHost]
+        config.lowMemory = !settings.optimizeForPerformance
         let hub = try Hub(config: config, logger: logger,
                           certificates: HubCertificates(caPEM: trust, serverCertificatePEM: certificate, serverKeyPEM: key))
 

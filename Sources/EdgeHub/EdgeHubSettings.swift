@@ -17,6 +17,9 @@ public struct EdgeHubSettings: Sendable {
     public var metricsPort = 9600
     /// `storeAndForwardConfiguration.timeToLiveSecs` until the twin says otherwise.
     public var defaultTTL = 7200
+    /// `OptimizeForPerformance` (default true); false trades throughput for memory (seed 000's
+    /// "Stability issues on resource constrained devices").
+    public var optimizeForPerformance = true
 
     public init(environment env: [String: String]) throws {
         func need(_ key: String) throws -> String {
@@ -36,6 +39,13 @@ public struct EdgeHubSettings: Sendable {
         if let p = env["OUTPOST_EDGEHUB_HTTPS_PORT"].flatMap(Int.init) { httpsPort = p }
         if let p = env["OUTPOST_EDGEHUB_METRICS_PORT"].flatMap(Int.init) { metricsPort = p }
         if let p = env["OUTPOST_IOTHUB_HTTPS_PORT"].flatMap(Int.init) { hubHTTPSPort = p }
+        if let v = env["OptimizeForPerformance"] {
+            switch v.lowercased() {
+            case "false", "0", "no": optimizeForPerformance = false
+            case "true", "1", "yes", "": optimizeForPerformance = true
+            default: throw SettingsError("OptimizeForPerformance=\(v): use true or false")
+            }
+        }
     }
 }
 

@@ -47,7 +47,7 @@ public final class Hub: Sendable {
         self.logger = logger
         self.certificates = try certificates ?? HubCertificates.loadOrCreate(in: config)
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
-        self.store = try SQLiteHubStore(path: config.file("hub.sqlite").path)
+        self.store = try SQLiteHubStore(path: config.file("hub.sqlite").path, lowMemory: config.lowMemory)
         try store.markAllDisconnected(at: Date())
         let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow())
         self.feed = feed

@@ -4,12 +4,16 @@ import GRDB
 /// Opens the hub's SQLite database in WAL mode with full sync, so that a committed
 /// transaction survives `kill -9` and power loss, and applies the schema migrations.
 public enum HubDatabase {
-    public static func open(path: String) throws -> DatabasePool {
+    /// `lowMemory` (edgeHub's `OptimizeForPerformance=false`): one reader connection and a
+    /// 256 KiB page cache per connection instead of SQLite's 2 MiB, for small devices.
+    public static func open(path: String, lowMemory: Bool = false) throws -> DatabasePool {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            if lowMemory { try db.execute(sql: "PRAGMA cache_size = -256") }
         }
+        if lowMemory { config.maximumReaderCount = 1 }
         config.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: config)
         try migrator.migrate(pool)

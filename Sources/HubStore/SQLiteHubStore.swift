@@ -7,9 +7,9 @@ public final class SQLiteHubStore: Sendable {
     public let pool: DatabasePool
     public let path: String
 
-    public init(path: String) throws {
+    public init(path: String, lowMemory: Bool = false) throws {
         self.path = path
-        self.pool = try HubDatabase.open(path: path)
+        self.pool = try HubDatabase.open(path: path, lowMemory: lowMemory)
     }
 
     public func close() throws { try pool.close() }

@@ -3,6 +3,7 @@ import EdgeModule
 import Foundation
 import HubServer
 import Logging
+import NIOCore
 
 /// edgeHub, started by iotedged as a system module.
 @main
@@ -16,7 +17,14 @@ enum EdgeHubMain {
         logger.info("Starting Edge Hub")
         logger.info("Version - \(version)")
         do {
-            try await EdgeHubRunner.run(settings: EdgeHubSettings(environment: env), logger: logger)
+            let settings = try EdgeHubSettings(environment: env)
+            if !settings.optimizeForPerformance {
+                // Before anything touches NIO's shared threads: one event loop and one blocking thread.
+                NIOSingletons.groupLoopCountSuggestion = 1
+                NIOSingletons.blockingPoolThreadCountSuggestion = 1
+                logger.info("OptimizeForPerformance is false: low-memory mode (1 I/O thread, 1 store reader, 256 KiB store cache per connection)")
+            }
+            try await EdgeHubRunner.run(settings: settings, logger: logger)
         } catch let error as ListenError {
             for line in PortConflict.explain(error) { logger.critical("\(line)") }
             logger.critical("Edge Hub is stopping: it cannot listen for modules and downstream devices")

@@ -22,6 +22,8 @@ public struct HubConfiguration: Sendable {
     public var aliases: [String] = []
     /// The largest blob the hub's storage takes in one upload.
     public var maxBlobBytes: Int = BlobStore.defaultMaxBlobBytes
+    /// Fewer and smaller store caches, for edgeHub on a small device (`OptimizeForPerformance=false`).
+    public var lowMemory = false
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),
