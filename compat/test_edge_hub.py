@@ -6,6 +6,7 @@ TTL drops counted on edgeHub's Prometheus endpoint."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import urllib.request
@@ -144,6 +145,28 @@ def wait_log(edge, module, needle, timeout=60):
     assert needle in edge.module_log(module), f"{module} log:\n{edge.module_log(module)[-2000:]}\n{edge.daemon_log()[-2000:]}"
 
 
+def prometheus_samples(text):
+    """(name, labels, value) for each sample line of a Prometheus text exposition."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, value = line.rsplit(" ", 1)
+        name, labels = head, {}
+        if "{" in head:
+            name, rest = head.split("{", 1)
+            for pair in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', rest):
+                labels[pair[0]] = pair[1]
+        out.append((name, labels, float(value)))
+    return out
+
+
+def metric(samples, name, **labels):
+    """The sum of `name`'s samples whose labels include `labels`, or None when there is none."""
+    values = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
+    return sum(values) if values else None
+
+
 def test_messages_past_their_ttl_are_dropped_and_counted(hub, tmp_path):
     manifest = deployment({
         "sender": {"type": "process", "status": "running", "restartPolicy": "never",
@@ -163,13 +186,22 @@ def test_messages_past_their_ttl_are_dropped_and_counted(hub, tmp_path):
         time.sleep(7)  # longer than the TTL
         hub.start()
         deadline = time.monotonic() + 30
-        text = ""
+        text, samples = "", []
         while time.monotonic() < deadline:
             text = urllib.request.urlopen(f"http://{edge.gateway}:{metrics_port}/metrics", timeout=5).read().decode()
-            if 'edgehub_messages_dropped_total{reason="ttl_expiry",to="upstream"} 20' in text.replace(" 20.0", " 20"):
+            samples = prometheus_samples(text)
+            if metric(samples, "edgehub_messages_dropped_total", reason="ttl_expiry") == 20:
                 break
             time.sleep(1)
-        assert "edgehub_messages_dropped_total" in text and "ttl_expiry" in text, text
+        sender = f"{edge.device_id}/sender"
+        assert metric(samples, "edgehub_messages_dropped_total", reason="ttl_expiry", **{"from": sender}) == 20, text
+        assert metric(samples, "edgehub_messages_received_total", id=sender) == 20, text
+        assert metric(samples, "edgehub_offline_count_total") >= 1, text
+        assert metric(samples, "edgehub_connected_clients") >= 1, text
+        assert metric(samples, "edgehub_queue_length", endpoint="$upstream") is not None, text
+        for name, labels, _ in samples:
+            if name.startswith("edgehub_"):
+                assert labels["iothub"] == hub.host and labels["edge_device"] == edge.device_id and labels["instance_number"], (name, labels)
         assert not [e for e in hub.monitor(device=edge.device_id, timeout=2) if e.get("moduleId") == "sender"]
     finally:
         edge.stop()

@@ -42,7 +42,8 @@ public enum EdgeHubRunner {
         }
 
         let routesFile = settings.storage.appendingPathComponent("routes.json")
-        let metrics = EdgeHubMetrics()
+        let metrics = EdgeHubMetrics(settings: settings, instance: UUID().uuidString.lowercased())
+        metrics.watch(hub)
         let upstream = Upstream(settings: settings, store: hub.store, trustPEM: trust, logger: logger)
         hub.twinProxy = UpstreamTwins(upstream: upstream)
         let router = Router(hub: hub, upstream: upstream, routes: Self.cachedRoutes(routesFile, settings, logger),
@@ -97,7 +98,7 @@ struct EdgeHubService: Service {
         var prometheus: Channel?
         if settings.metricsPort > 0 {
             let metrics = self.metrics
-            prometheus = try await PrometheusEndpoint.listen(host: settings.gatewayHost, port: settings.metricsPort) { metrics.text() }
+            prometheus = try await PrometheusEndpoint.listen(host: settings.gatewayHost, port: settings.metricsPort) { [hub] in metrics.text(connected: hub.connections.count) }
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await router.run() }
@@ -143,6 +144,21 @@ struct EdgeHubService: Service {
         }
         try? await client.enableDesiredPatches()
         await applyTwin(client)
+        // Offline and back: counted, and the routes read again (they may have changed meanwhile).
+        let events = client.connectionEvents
+        Task { [metrics, logger] in
+            for await event in events {
+                switch event {
+                case .disconnected(let reason):
+                    metrics.wentOffline()
+                    logger.warning("edgeHub is offline from IoT Hub \(settings.hubHost) (\(reason)); messages for $upstream wait in the store")
+                case .connected:
+                    await applyTwin(client)
+                default:
+                    break
+                }
+            }
+        }
         for await _ in client.desiredPatches {
             await applyTwin(client)
         }

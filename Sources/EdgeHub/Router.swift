@@ -18,6 +18,8 @@ actor Router {
     private let metrics: EdgeHubMetrics
     private var routes: RouteSet
     private var positions: [RouteSink: Int64] = [:]
+    /// The newest message counted as received, so each is counted once whatever the sinks.
+    private var received: Int64
 
     init(hub: Hub, upstream: Upstream, routes: RouteSet, metrics: EdgeHubMetrics, logger: Logger) {
         self.hub = hub
@@ -25,6 +27,7 @@ actor Router {
         self.routes = routes
         self.metrics = metrics
         self.logger = logger
+        self.received = hub.feed.latest
     }
 
     func setRoutes(_ routes: RouteSet) { self.routes = routes }
@@ -51,19 +54,24 @@ actor Router {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for record in batch {
             let message = Self.routable(record)
+            let from = IdentityID(deviceID: record.deviceId, moduleID: record.moduleId).clientID
+            if let seq = record.sequenceNumber, seq > received {
+                received = seq
+                if case .module(_, _, let output) = message.source { metrics.received(from: from, output: output) } else { metrics.received(from: from, output: nil) }
+            }
             guard let delivery = routes.match(message).first(where: { $0.sink == sink }) else {
                 position = record.sequenceNumber ?? position
                 continue
             }
             if record.enqueuedTime + Int64(delivery.ttl) * 1000 < now {
-                metrics.dropped(sink: sink, reason: "ttl_expiry")
+                metrics.dropped(from: from, reason: "ttl_expiry")
                 logger.warning("Dropped a message for \(sink): it waited longer than its time to live (\(delivery.ttl) s)")
                 position = record.sequenceNumber ?? position
                 continue
             }
             do {
                 try await deliver(record, to: sink)
-                metrics.sent(sink: sink)
+                metrics.sent(from: from, to: "\(sink)")
                 logger.debug("Routed message \(record.sequenceNumber ?? 0) from \(record.moduleId ?? record.deviceId) to \(sink) by route \(delivery.routeName)")
                 position = record.sequenceNumber ?? position
             } catch {
@@ -72,6 +80,7 @@ actor Router {
             }
         }
         positions[sink] = position
+        metrics.queueLength("\(sink)", max(0, hub.feed.latest - position))
         if position != start { try? await hub.store.setConsumerGroupPosition(name, position) }
         return position != start
     }
@@ -104,21 +113,3 @@ actor Router {
     }
 }
 
-/// IoT Edge's edgeHub metric names (WIRE.md), for Prometheus on :9600.
-final class EdgeHubMetrics: Sendable {
-    let registry = PrometheusCollectorRegistry()
-
-    func sent(sink: RouteSink) {
-        registry.makeCounter(name: "edgehub_messages_sent_total", labels: [("to", "\(sink)")]).increment()
-    }
-
-    func dropped(sink: RouteSink, reason: String) {
-        registry.makeCounter(name: "edgehub_messages_dropped_total", labels: [("to", "\(sink)"), ("reason", reason)]).increment()
-    }
-
-    func text() -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
-    }
-}

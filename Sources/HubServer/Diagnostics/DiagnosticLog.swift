@@ -14,6 +14,7 @@ public final class DiagnosticLog: Sendable {
     private let settingsBox: NIOLockedValueBox<[DiagnosticCategory: DiagnosticSetting]>
     private let queue = NIOLockedValueBox<[DiagnosticRecord]>([])
     let sinks: DiagnosticSinks
+    private let observers = NIOLockedValueBox<[@Sendable (DiagnosticRecord) -> Void]>([])
 
     init(store: SQLiteHubStore, host: String, logger: Logger) throws {
         self.store = store
@@ -25,7 +26,13 @@ public final class DiagnosticLog: Sendable {
         sinks = DiagnosticSinks(host: host, logger: logger)
     }
 
+    /// Sees every record, enabled category or not (edgeHub counts refused clients from them).
+    public func observe(_ observer: @escaping @Sendable (DiagnosticRecord) -> Void) {
+        observers.withLockedValue { $0.append(observer) }
+    }
+
     public func record(_ record: DiagnosticRecord) {
+        for observer in observers.withLockedValue({ $0 }) { observer(record) }
         guard setting(record.category).enabled else { return }
         queue.withLockedValue { $0.append(record) }
     }

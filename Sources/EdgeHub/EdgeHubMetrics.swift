@@ -1,0 +1,61 @@
+import HubServer
+import Prometheus
+
+/// IoT Edge's edgeHub metrics (WIRE.md), for Prometheus on :9600, each with the labels
+/// `iothub`, `edge_device` and `instance_number` that IoT Edge's carry.
+final class EdgeHubMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let common: [(String, String)]
+
+    init(settings: EdgeHubSettings, instance: String) {
+        common = [("iothub", settings.hubHost), ("edge_device", settings.deviceID), ("instance_number", instance)]
+    }
+
+    /// A message a module or a downstream device sent, stored by edgeHub.
+    func received(from id: String, output: String?) {
+        registry.makeCounter(name: "edgehub_messages_received_total",
+                             labels: common + [("id", id), ("route_output", output ?? "")]).increment()
+    }
+
+    func sent(from id: String, to sink: String) {
+        registry.makeCounter(name: "edgehub_messages_sent_total", labels: common + [("from", id), ("to", sink)]).increment()
+    }
+
+    func dropped(from id: String, reason: String) {
+        registry.makeCounter(name: "edgehub_messages_dropped_total", labels: common + [("from", id), ("reason", reason)]).increment()
+    }
+
+    /// Messages stored and not yet delivered to `endpoint`.
+    func queueLength(_ endpoint: String, _ length: Int64) {
+        registry.makeGauge(name: "edgehub_queue_length", labels: common + [("endpoint", endpoint), ("priority", "2000000000")]).set(Double(length))
+    }
+
+    func clientConnectFailed(id: String, reason: String) {
+        registry.makeCounter(name: "edgehub_client_connect_failed_total", labels: common + [("id", id), ("reason", reason)]).increment()
+    }
+
+    /// The upstream link to the hub went down.
+    func wentOffline() {
+        registry.makeCounter(name: "edgehub_offline_count_total", labels: common + [("id", "$edgeHub")]).increment()
+    }
+
+    func connectedClients(_ count: Int) {
+        registry.makeGauge(name: "edgehub_connected_clients", labels: common + [("id", "$edgeHub")]).set(Double(count))
+    }
+
+    /// Counts clients the local broker refused, from the Connections log's records.
+    func watch(_ hub: Hub) {
+        hub.diagnostics.observe { [self] record in
+            guard record.operationName == "deviceConnect", let error = record.error else { return }
+            let id = [record.deviceID, record.moduleID].compactMap { $0 }.joined(separator: "/")
+            clientConnectFailed(id: id.isEmpty ? "unknown" : id, reason: "\(error.rawValue)")
+        }
+    }
+
+    func text(connected: Int) -> String {
+        connectedClients(connected)
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}
