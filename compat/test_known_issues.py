@@ -191,3 +191,38 @@ def test_edge_hub_names_the_process_holding_port_443(module_hub, tmp_path):
     finally:
         holder.close()
         device.stop()
+
+
+def test_constrained_device_optimize_for_performance_false(module_hub, tmp_path):
+    """Seed 000's resource-constrained devices: OptimizeForPerformance=false on edgeHub makes it
+    run in a low-memory mode, and messages still flow module → route → $upstream."""
+    import time
+    did = unique("pi")
+    cp = module_hub.cli("edge", "create", did, "--json")
+    device = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", allocate_host())
+    manifest = deployment({"sensor": {"type": "process", "status": "running", "restartPolicy": "always",
+                                      "settings": {"image": "simulated-temperature-sensor"},
+                                      "env": {"SendInterval": {"value": "1"}, "MessageCount": {"value": "3"}}}},
+                          routes={"up": "FROM /messages/modules/sensor/outputs/* INTO $upstream"})
+    hub_spec = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["systemModules"]["edgeHub"]
+    hub_spec["env"] = {"OptimizeForPerformance": {"value": "false"}}
+    (tmp_path / "d.json").write_text(json.dumps(manifest))
+    assert module_hub.cli("edge", "set-modules", did, "--content", str(tmp_path / "d.json")).returncode == 0
+    device.start()
+    try:
+        deadline = time.monotonic() + 60
+        events = []
+        while len(events) < 3 and time.monotonic() < deadline:
+            events = [e for e in module_hub.monitor(device=did, timeout=2) if e.get("moduleId") == "sensor"]
+        assert len(events) >= 3, device.module_log("edgeHub")[-2000:]
+        assert "OptimizeForPerformance is false: low-memory mode" in device.module_log("edgeHub")
+        # A value that is neither true nor false is refused with what to write.
+        hub_spec["env"] = {"OptimizeForPerformance": {"value": "maybe"}}
+        (tmp_path / "d.json").write_text(json.dumps(manifest))
+        assert module_hub.cli("edge", "set-modules", did, "--content", str(tmp_path / "d.json")).returncode == 0
+        deadline = time.monotonic() + 60
+        while "OptimizeForPerformance=maybe: use true or false" not in device.module_log("edgeHub") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "OptimizeForPerformance=maybe: use true or false" in device.module_log("edgeHub")
+    finally:
+        device.stop()
