@@ -94,7 +94,14 @@ actor Router {
             guard hub.connections.isSubscribed(clientID, to: .moduleInputs) else {
                 throw SettingsError("\(clientID) is not connected and listening for input messages")
             }
-            hub.connections.push(.moduleInput(input: input, properties: Upstream.bag(record), payload: ByteBuffer(bytes: record.body)), to: clientID)
+            // At least once: the position moves on only after the module's PUBACK; a message
+            // sent on a connection that dies unacknowledged goes again on the next one.
+            let receipt = DeliveryReceipt()
+            guard hub.connections.push(.moduleInput(input: input, properties: Upstream.bag(record), payload: ByteBuffer(bytes: record.body),
+                                                    receipt: receipt), to: clientID),
+                  await receipt.wait(seconds: 30) else {
+                throw SettingsError("\(clientID) did not acknowledge the message for input \(input)")
+            }
         }
     }
 

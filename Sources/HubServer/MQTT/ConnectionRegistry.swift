@@ -11,8 +11,9 @@ public enum ServerPush: Sendable {
     case methodRequest(name: String, requestID: String, payload: ByteBuffer)
     /// New cloud-to-device messages were queued for the device.
     case cloudToDeviceQueued
-    /// A message routed to one of a module's inputs (edgeHub).
-    case moduleInput(input: String, properties: PropertyBag, payload: ByteBuffer)
+    /// A message routed to one of a module's inputs (edgeHub), sent with QoS 1; the receipt
+    /// learns of the module's PUBACK.
+    case moduleInput(input: String, properties: PropertyBag, payload: ByteBuffer, receipt: DeliveryReceipt?)
 }
 
 /// The kinds of server-initiated traffic a client currently subscribes to.

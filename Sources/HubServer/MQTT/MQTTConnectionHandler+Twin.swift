@@ -104,9 +104,14 @@ extension MQTTConnectionHandler {
             send(.publish(Publish(topic: IoTTopic.methodRequest(name: name, requestID: requestID), payload: payload)))
         case .cloudToDeviceQueued:
             pumpCloudToDevice()
-        case .moduleInput(let input, let properties, let payload):
-            guard kinds.contains(.moduleInputs), let identity = channel.session?.identity else { return }
-            send(.publish(Publish(topic: IoTTopic.moduleInput(identity, input: input, bag: properties), payload: payload)))
+        case .moduleInput(let input, let properties, let payload, let receipt):
+            guard kinds.contains(.moduleInputs), let identity = channel.session?.identity else {
+                receipt?.complete(false)
+                return
+            }
+            let packetID = inputsInFlight.track(receipt)
+            send(.publish(Publish(topic: IoTTopic.moduleInput(identity, input: input, bag: properties), payload: payload,
+                                  qos: .atLeastOnce, packetID: packetID)))
         }
     }
 

@@ -31,6 +31,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     let pushSubscriptions = NIOLockedValueBox<PushSubscriptions>([])
     /// Cloud-to-device messages sent and not yet acknowledged.
     var c2dInFlight = CloudToDeviceWindow()
+    /// Module input messages sent and not yet acknowledged.
+    var inputsInFlight = InputWindow()
     /// Who this connection is and since when, for the Connections log.
     var facts: ConnectionFacts
 
@@ -73,6 +75,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let reason = closeReason ?? .socketClosed
         closeReason = reason
         channel.closed()
+        inputsInFlight.abandonAll()
         if let clientID = registeredClientID {
             let wasCurrent = hub.connections.remove(clientID, id: ObjectIdentifier(self))
             logger.info("disconnected", metadata: ["client": "\(clientID)", "reason": "\(reason)"])
@@ -117,7 +120,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     hub.methods.complete(requestID: rid, from: clientID, status: status, payload: payload)
                 }
             case .acknowledged(let packetID):
-                cloudToDeviceAcknowledged(packetID: packetID)
+                if let receipt = inputsInFlight.acknowledge(packetID) { receipt.complete(true) } else {
+                    cloudToDeviceAcknowledged(packetID: packetID)
+                }
             case .close(let reason):
                 close(reason)
             }
