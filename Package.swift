@@ -140,6 +140,7 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
+        .testTarget(name: "EdgeModuleTests", dependencies: ["EdgeModule"]),
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
         // What the system modules share: the daemon's unix-socket APIs (workload, management).
         .target(name: "EdgeModule", dependencies: [
