@@ -22,6 +22,10 @@ extension EdgeDaemon: SystemControl {
         if let failure = provisioningError.withLockedValue({ $0 }) {
             services.append(.init(name: "identity", status: known.isEmpty ? "Failed" : "Degraded",
                                   detail: "device \(p.deviceID) on \(p.iothubHostname): \(failure)"))
+        } else if known.isEmpty {
+            // The first attempt has neither succeeded nor failed yet.
+            services.append(.init(name: "identity", status: "Provisioning",
+                                  detail: "device \(p.deviceID) on \(p.iothubHostname): getting the module identities from the hub"))
         } else {
             services.append(.init(name: "identity", status: "Ready",
                                   detail: "device \(p.deviceID) on \(p.iothubHostname), \(known.count) module identit\(known.count == 1 ? "y" : "ies")"))
