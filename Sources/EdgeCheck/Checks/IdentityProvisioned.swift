@@ -20,6 +20,10 @@ public struct IdentityProvisioned: Checker {
             return .failed("iotedged reports no identity service.", fix: "Upgrade iotedged to the version of this iotedge.")
         }
         let info: [String: JSONValue] = ["status": .string(identity.status), "detail": .string(identity.detail)]
+        if identity.status == "Provisioning" {
+            return .warning("identity is still being provisioned: \(identity.detail).",
+                            fix: "Run the check again in a few seconds; if it stays so, the hub cannot be reached (see the host-connect-* checks).", info: info)
+        }
         guard identity.status == "Ready" else {
             return .failed("identity is \(identity.status): \(identity.detail)",
                            fix: "\(fix). If the hub cannot be reached, the host-connect-* checks below say why.", info: info)

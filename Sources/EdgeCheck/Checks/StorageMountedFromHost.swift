@@ -9,7 +9,9 @@ public struct StorageMountedFromHost: Checker {
     public var id: String { module == "edgeHub" ? "edge-hub-storage-mounted-from-host" : "edge-agent-storage-mounted-from-host" }
     public var description: String { "production readiness: \(module)'s storage directory is persisted on the host filesystem" }
     public var fix: String {
-        "Set StorageFolder in \(module)'s env to a directory on a disk (the deployment's systemModules.\(module).env, or [agent.env] for edgeAgent), then: iotedge restart \(module)"
+        module == "edgeHub"
+            ? "Set StorageFolder to a directory on a disk in the deployment's systemModules.edgeHub.env, and apply the deployment"
+            : "Set StorageFolder = \"<a directory on a disk>\" under [agent.env] in config.toml, then: sudo iotedge config apply"
     }
 
     public init(module: String) { self.module = module }

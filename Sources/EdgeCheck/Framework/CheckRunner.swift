@@ -27,10 +27,13 @@ public struct CheckRunner: Sendable {
                 onResult(entry)
                 if result.status == .fatal {
                     report.stoppedBy = check.id
-                    return report
+                    break
                 }
             }
+            if report.stoppedBy != nil { break }
         }
+        // Checks add what they learn (the daemon's version) to the run's information.
+        report.additionalInfo = context.additionalInfo
         return report
     }
 }
