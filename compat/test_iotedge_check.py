@@ -152,7 +152,7 @@ def test_unreachable_hub_fails_the_connection_checks_with_network_advice(module_
             details = text(report, check_id)
             assert f"connection to {dead}:{port} refused" in details
             assert "cannot connect to IoT Hub" in details and "firewall" in details
-            assert "outbound" in details and "8883 (MQTT)" in details
+            assert "outbound 443 (HTTPS, and MQTT over WebSockets), 8883 (MQTT)" in details
         assert r["host-connect-iothub-amqp"] == "warning"
         assert r["host-local-time"] == "skipped"
         assert r["identity-provisioned"] == "error", report["checks"]["identity-provisioned"]
@@ -202,6 +202,7 @@ def test_a_hostname_over_64_characters_gets_the_seeds_message(module_hub, tmp_pa
     assert f"{device.config}:1: Error parsing user input data: invalid hostname. Hostname cannot be empty or greater than 64 characters" in details
     assert long_name in details and "DNS name" in details
     assert r["config-toml-well-formed"] == "error"
+    assert f"{device.config}:1: the hostname is invalid" in text(report, "config-toml-well-formed")
     # The rest of the file is still checked; what needs the gateway name is skipped.
     assert r["connection-string"] == "ok" and r["host-connect-iothub-mqtt"] == "ok"
     assert r["edgehub-host-ports"] == "skipped" and r["connect-management-uri"] == "error"

@@ -13,7 +13,9 @@ public struct ConfigWellFormed: Checker {
             return .ok("\(config.file): device \(config.provisioning.deviceID), data in \(config.homeDirectory)",
                        info: ["file": .string(config.file)])
         case .badHostname(_, let error):
-            return CheckResult(.failed, ["\(error)", "The other checks read the rest of the file; the hostname check says more."])
+            let at = error.line.map { "\(error.file):\($0)" } ?? error.file
+            return .failed("\(at): the hostname is invalid (the hostname check says why); the rest of the file is well-formed and is checked below.",
+                           fix: error.fix)
         case .unreadable(let error):
             // Nothing else can be checked without it.
             return CheckResult(.fatal, ["\(error)"])

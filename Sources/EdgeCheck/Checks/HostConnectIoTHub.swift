@@ -11,7 +11,7 @@ public struct HostConnectIoTHub: Checker {
     public var id: String { "host-connect-iothub-\(port.rawValue)" }
     public var description: String { "host can connect to and perform TLS handshake with IoT Hub \(port.rawValue.uppercased()) port" }
     public var fix: String {
-        "Check that the hub runs and that firewalls let this host reach it: outbound \(number(443)) (HTTPS, and MQTT over WebSockets), 8883 (MQTT) and, for Azure IoT Hub, 5671 (AMQP)"
+        "Check that the hub runs and that firewalls let this host reach it: outbound 443 (HTTPS, and MQTT over WebSockets), 8883 (MQTT) and, for Azure IoT Hub, 5671 (AMQP)"
     }
 
     public init(_ port: Port) { self.port = port }
