@@ -117,9 +117,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // `iotedge check`'s framework and checks (IoT Edge 1.5's): config, daemon, hub
+        // connectivity, certificates, ports and production readiness; a library so it is unit-tested.
+        .target(name: "EdgeCheck", dependencies: [
+            "EdgeDaemon", "EdgeModule", "Twin",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         // `iotedge`, the device's command line: modules, logs, the daemon, its config, troubleshooting.
         .executableTarget(name: "iotedge", dependencies: [
-            "EdgeDaemon", "EdgeModule", "Twin",
+            "EdgeDaemon", "EdgeModule", "EdgeCheck", "Twin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -143,6 +155,10 @@ let package = Package(
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         .testTarget(name: "EdgeModuleTests", dependencies: ["EdgeModule"]),
+<<<<<<< HEAD
+=======
+        .testTarget(name: "EdgeCheckTests", dependencies: ["EdgeCheck", "EdgeDaemon", "EdgeModule", "Twin"]),
+>>>>>>> check
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
         // What the system modules share: the daemon's unix-socket APIs (workload, management).
         // The system zlib, for gzip-encoded module logs.

@@ -37,6 +37,12 @@ public enum PortHolder {
         /// Its arguments joined by spaces; empty for a kernel thread or a process that is gone.
         public var commandLine: String
         public var socket: Socket
+
+        public init(pid: Int32, commandLine: String, socket: Socket) {
+            self.pid = pid
+            self.commandLine = commandLine
+            self.socket = socket
+        }
     }
 
     /// What was found: the processes, and listening sockets whose process is not visible
@@ -45,6 +51,11 @@ public enum PortHolder {
         public var holders: [Holder]
         public var unattributed: [Socket]
         public var isFree: Bool { holders.isEmpty && unattributed.isEmpty }
+
+        public init(holders: [Holder], unattributed: [Socket]) {
+            self.holders = holders
+            self.unattributed = unattributed
+        }
     }
 
     // MARK: parsing

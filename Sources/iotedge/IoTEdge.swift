@@ -15,8 +15,8 @@ struct IoTEdge: AsyncParsableCommand {
         -H/--host names the management socket directly.
         """,
         version: EdgeDaemonVersion.text,
-        subcommands: [ListModules.self, Logs.self, Restart.self, SystemCommand.self, ConfigCommand.self, Version.self,
-                      ExecCommand.self, LegacyCommand.self])
+        subcommands: [Check.self, CheckList.self, ListModules.self, Logs.self, Restart.self, SystemCommand.self,
+                      ConfigCommand.self, Version.self, ExecCommand.self, LegacyCommand.self])
 }
 
 struct Version: AsyncParsableCommand {

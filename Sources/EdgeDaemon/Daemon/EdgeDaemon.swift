@@ -38,6 +38,9 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
     let applied: NIOLockedValueBox<EdgeConfig>
     let logLevel: LogLevelSetting
     let startTime = RFC3339.now()
+    /// When the config file was last read and put into effect: the start, or a `config apply`
+    /// that needed no restart. `iotedge check`'s config-up-to-date compares the file with it.
+    let configAppliedTime = NIOLockedValueBox(RFC3339.now())
     /// Set by `system restart`, `reprovision` and `config apply`: iotedged starts itself again
     /// once `run` returns.
     public var restartRequested: Bool { restartFlag.withLockedValue { $0 } }

@@ -22,6 +22,10 @@ extension EdgeDaemon: SystemControl {
         if let failure = provisioningError.withLockedValue({ $0 }) {
             services.append(.init(name: "identity", status: known.isEmpty ? "Failed" : "Degraded",
                                   detail: "device \(p.deviceID) on \(p.iothubHostname): \(failure)"))
+        } else if known.isEmpty {
+            // The first attempt has neither succeeded nor failed yet.
+            services.append(.init(name: "identity", status: "Provisioning",
+                                  detail: "device \(p.deviceID) on \(p.iothubHostname): getting the module identities from the hub"))
         } else {
             services.append(.init(name: "identity", status: "Ready",
                                   detail: "device \(p.deviceID) on \(p.iothubHostname), \(known.count) module identit\(known.count == 1 ? "y" : "ies")"))
@@ -39,7 +43,8 @@ extension EdgeDaemon: SystemControl {
         }
         return SystemStatus(pid: getpid(), version: EdgeDaemonVersion.text, startTime: startTime,
                             configFile: config.file, homeDirectory: config.homeDirectory,
-                            logLevel: EdgeLogLevel.name(logLevel.level), services: services)
+                            logLevel: EdgeLogLevel.name(logLevel.level), services: services,
+                            configAppliedTime: configAppliedTime.withLockedValue { $0 })
     }
 
     public func setLogLevel(_ text: String) async throws {
@@ -88,7 +93,10 @@ extension EdgeDaemon: SystemControl {
             requestStop(restart: true)
             return ReloadResult(action: .restartingDaemon, changes: daemonChanges + agentChanges)
         }
-        guard !agentChanges.isEmpty else { return ReloadResult(action: .none, changes: []) }
+        guard !agentChanges.isEmpty else {
+            configAppliedTime.withLockedValue { $0 = RFC3339.now() }
+            return ReloadResult(action: .none, changes: [])
+        }
         logger.notice("config apply: \(agentChanges.joined(separator: "; ")); restarting \(next.agent.name)")
         do {
             try await runtime.update(Self.agentSpec(next.agent), start: true)
@@ -97,6 +105,7 @@ extension EdgeDaemon: SystemControl {
             throw RuntimeError.failed(agentChanges.joined(separator: "; "))
         }
         applied.withLockedValue { $0 = next }
+        configAppliedTime.withLockedValue { $0 = RFC3339.now() }
         return ReloadResult(action: .restartedAgent, changes: agentChanges)
     }
 

@@ -36,6 +36,8 @@ public struct SystemStatus: Codable, Sendable {
     public var homeDirectory: String
     public var logLevel: String
     public var services: [Service]
+    /// When the config file was last applied (start-up or `config apply`); absent from older daemons.
+    public var configAppliedTime: Double? = nil
 }
 
 /// What `config apply` did.
