@@ -155,10 +155,7 @@ let package = Package(
         .testTarget(name: "TwinTests", dependencies: ["Twin"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         .testTarget(name: "EdgeModuleTests", dependencies: ["EdgeModule"]),
-<<<<<<< HEAD
-=======
         .testTarget(name: "EdgeCheckTests", dependencies: ["EdgeCheck", "EdgeDaemon", "EdgeModule", "Twin"]),
->>>>>>> check
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
         // What the system modules share: the daemon's unix-socket APIs (workload, management).
         // The system zlib, for gzip-encoded module logs.
