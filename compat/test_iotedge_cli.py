@@ -69,6 +69,17 @@ def test_list_shows_the_runtime_and_a_module_in_backoff(device):
     assert re.search(r"crasher\s+backoff\s+Backoff \d+ seconds?, exited \(1\)", rows["crasher"]), rows
 
 
+def test_check(device):
+    """Seed 001 starts with `sudo iotedge check`."""
+    cp = device.iotedge("check")
+    assert re.search(r"\d+ check\(s\) succeeded\.", cp.stdout), cp.stdout + cp.stderr
+    report = json.loads(device.iotedge("check", "--output", "json").stdout)
+    results = {cid: c["result"] for cid, c in report["checks"].items()}
+    assert results["connect-management-uri"] == "ok" and results["system-modules-running"] == "ok", results
+    assert results["host-connect-iothub-mqtt"] == "ok" and results["host-connect-iothub-https"] == "ok", results
+    assert not [cid for cid, r in results.items() if r in ("error", "fatal") and cid != "disk-space"], results
+
+
 def test_module_logs_show_the_version_and_filter(device):
     cp = device.iotedge("logs", "edgeAgent")
     assert cp.returncode == 0, cp.stderr
