@@ -56,11 +56,11 @@ def write_script(path, text):
     return str(path)
 
 
-def start_edge(hub, tmp_path, manifest, metrics_port=None):
+def start_edge(hub, tmp_path, manifest, metrics_port=None, hub_env=None):
     did = unique("gw")
     cp = hub.cli("edge", "create", did, "--json")
     assert cp.returncode == 0, cp.stderr
-    env = {"OUTPOST_EDGEHUB_METRICS_PORT": str(metrics_port or 0)}
+    env = {"OUTPOST_EDGEHUB_METRICS_PORT": str(metrics_port or 0), **(hub_env or {})}
     device = EdgeDevice(hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", allocate_host())
     path = tmp_path / "deployment.json"
     for m in manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["systemModules"].values():
@@ -94,9 +94,14 @@ def test_sensor_to_python_filter_to_upstream(module_hub, tmp_path):
         "sensorToFilter": 'FROM /messages/modules/sensor/outputs/temperatureOutput INTO BrokeredEndpoint("/modules/filter/inputs/input1")',
         "filterToUpstream": "FROM /messages/modules/filter/outputs/* INTO $upstream",
     })
-    edge = start_edge(module_hub, tmp_path, manifest)
+    # Seed 001: RuntimeLogLevel=debug makes edgeHub log each message it routes.
+    edge = start_edge(module_hub, tmp_path, manifest, hub_env={"RuntimeLogLevel": "debug"})
     try:
         events = wait_events(module_hub, edge.device_id, 5, module="filter")
+        hub_log = edge.module_log("edgeHub")
+        routed = [l for l in hub_log.splitlines() if "Routed message" in l]
+        assert any(f"from {edge.device_id}/sensor to BrokeredEndpoint" in l and "by route sensorToFilter" in l for l in routed), hub_log[-3000:]
+        assert any(f"from {edge.device_id}/filter to $upstream" in l and "by route filterToUpstream" in l for l in routed), hub_log[-3000:]
         bodies = [json.loads(e["body"]) for e in events]
         assert all(b["machine"]["temperature"] >= 21 for b in bodies)
         assert [e["properties"]["sequenceNumber"] for e in events] == [str(i) for i in range(5)]

@@ -72,7 +72,7 @@ actor Router {
             do {
                 try await deliver(record, to: sink)
                 metrics.sent(from: from, to: "\(sink)")
-                logger.debug("Routed message \(record.sequenceNumber ?? 0) from \(record.moduleId ?? record.deviceId) to \(sink) by route \(delivery.routeName)")
+                logger.debug("Routed message \(record.sequenceNumber ?? 0) from \(from) to \(sink) by route \(delivery.routeName)")
                 position = record.sequenceNumber ?? position
             } catch {
                 logger.debug("\(sink) cannot take messages yet: \(error)")
