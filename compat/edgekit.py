@@ -107,6 +107,23 @@ workload_uri = "unix://{self.root / 'workload.sock'}"
                              f"daemon log tail:\n{self.daemon_log()[-3000:]}\nagent log tail:\n{self.module_log('edgeAgent')[-3000:]}")
 
 
+def deployed_device(hub: Hub, root: Path, manifest: dict, prefix: str = "gw", gateway: str | None = None,
+                    agent_env: dict[str, str] | None = None) -> EdgeDevice:
+    """An edge device created on `hub`, `manifest` (see deployment()) set as its modules, and its
+    iotedged started, listening on `gateway` (a fresh loopback address by default)."""
+    from outpost import allocate_host, unique
+    did = unique(prefix)
+    cp = hub.cli("edge", "create", did, "--json")
+    assert cp.returncode == 0, cp.stderr
+    device = EdgeDevice(hub, did, json.loads(cp.stdout)["connectionString"], Path(root) / "edge", gateway or allocate_host(),
+                        agent_env=agent_env)
+    path = Path(root) / f"{did}-deployment.json"
+    path.write_text(json.dumps(manifest))
+    cp = hub.cli("edge", "set-modules", did, "--content", str(path))
+    assert cp.returncode == 0, cp.stderr
+    return device.start()
+
+
 def deployment(modules: dict, routes: dict | None = None, edge_hub_image: str = "edge-hub") -> dict:
     return {"modulesContent": {
         "$edgeAgent": {"properties.desired": {

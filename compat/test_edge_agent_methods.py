@@ -12,8 +12,7 @@ import time
 import pytest
 from azure.iot.hub.models import CloudToDeviceMethod
 
-from edgekit import IOTEDGED, EdgeDevice, deployment, script_module
-from outpost import allocate_host, unique
+from edgekit import IOTEDGED, deployed_device, deployment, script_module
 
 pytestmark = pytest.mark.skipif(not IOTEDGED.exists(), reason=f"{IOTEDGED} is not built")
 
@@ -23,14 +22,7 @@ CHATTY = 'i=0; while [ $i -lt 3000 ]; do echo "<6> chatty line $i padded with te
 @pytest.fixture(scope="module")
 def device(module_hub, tmp_path_factory):
     root = tmp_path_factory.mktemp("agent-methods")
-    did = unique("meth")
-    cp = module_hub.cli("edge", "create", did, "--json")
-    assert cp.returncode == 0, cp.stderr
-    edge = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], root / "edge", allocate_host())
-    manifest = root / "deployment.json"
-    manifest.write_text(json.dumps(deployment({"chatty": script_module(root / "chatty", CHATTY)})))
-    assert module_hub.cli("edge", "set-modules", did, "--content", str(manifest)).returncode == 0
-    edge.start()
+    edge = deployed_device(module_hub, root, deployment({"chatty": script_module(root / "chatty", CHATTY)}), prefix="meth")
     edge.wait_reported(lambda r: r["modules"]["chatty"]["runtimeStatus"] == "running"
                        and r["systemModules"]["edgeHub"]["runtimeStatus"] == "running", timeout=90, what="chatty running")
     deadline = time.monotonic() + 20

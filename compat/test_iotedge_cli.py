@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from edgekit import IOTEDGE, IOTEDGED, EdgeDevice, deployment, script_module
-from outpost import allocate_host, unique
+from edgekit import IOTEDGE, IOTEDGED, deployed_device, deployment, script_module
 
 pytestmark = pytest.mark.skipif(not IOTEDGE.exists() or not IOTEDGED.exists(), reason="iotedge is not built")
 
@@ -22,16 +21,8 @@ pytestmark = pytest.mark.skipif(not IOTEDGE.exists() or not IOTEDGED.exists(), r
 @pytest.fixture(scope="module")
 def device(module_hub, tmp_path_factory):
     root = tmp_path_factory.mktemp("iotedge-cli")
-    did = unique("cli")
-    cp = module_hub.cli("edge", "create", did, "--json")
-    assert cp.returncode == 0, cp.stderr
-    edge = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], root / "edge", allocate_host())
-    manifest = root / "deployment.json"
     crasher = script_module(root / "crasher", 'echo "crasher: failing on purpose"; exit 1')
-    manifest.write_text(json.dumps(deployment({"crasher": crasher})))
-    cp = module_hub.cli("edge", "set-modules", did, "--content", str(manifest))
-    assert cp.returncode == 0, cp.stderr
-    edge.start()
+    edge = deployed_device(module_hub, root, deployment({"crasher": crasher}), prefix="cli")
     yield edge
     edge.stop()
 

@@ -11,13 +11,15 @@ import base64
 import http.server
 import json
 import os
+import socket
 import stat
 import subprocess
 import threading
+import time
 
 import pytest
 
-from edgekit import IOTEDGE, IOTEDGED, EdgeDevice, deployment
+from edgekit import IOTEDGE, IOTEDGED, EdgeDevice, deployed_device, deployment
 from outpost import BIN_DIR, allocate_host, unique
 
 pytestmark = pytest.mark.skipif(not IOTEDGE.exists() or not IOTEDGED.exists(), reason="iotedge is not built")
@@ -71,18 +73,10 @@ def registry():
 
 
 def start_device(hub, tmp_path, modules, runtime_settings=None, agent_env=None) -> EdgeDevice:
-    did = unique("ki")
-    cp = hub.cli("edge", "create", did, "--json")
-    assert cp.returncode == 0, cp.stderr
-    device = EdgeDevice(hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", allocate_host(),
-                        agent_env=agent_env)
     manifest = deployment(modules)
     if runtime_settings:
         manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["runtime"]["settings"] = runtime_settings
-    path = tmp_path / "deployment.json"
-    path.write_text(json.dumps(manifest))
-    assert hub.cli("edge", "set-modules", did, "--content", str(path)).returncode == 0
-    return device.start()
+    return deployed_device(hub, tmp_path, manifest, prefix="ki", agent_env=agent_env)
 
 
 def module(r, name):
@@ -143,8 +137,7 @@ def test_iotedgectl_setup_runtime_log_level_and_restart(module_hub, tmp_path):
         def agent_env():
             cp = device.iotedge("exec", "edgeAgent", "printenv")
             return cp.returncode == 0 and "RuntimeLogLevel=debug" in cp.stdout and cp.stdout
-        import time
-        deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 60
         out = agent_env()
         while not out and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -163,19 +156,12 @@ def test_iotedgectl_setup_runtime_log_level_and_restart(module_hub, tmp_path):
 
 
 def test_edge_hub_names_the_process_holding_port_443(module_hub, tmp_path):
-    import socket
-    import time
     gateway = allocate_host()
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     holder.bind((gateway, 443))
     holder.listen(1)
-    did = unique("port")
-    cp = module_hub.cli("edge", "create", did, "--json")
-    device = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", gateway)
-    (tmp_path / "d.json").write_text(json.dumps(deployment({})))
-    assert module_hub.cli("edge", "set-modules", did, "--content", str(tmp_path / "d.json")).returncode == 0
-    device.start()
+    device = deployed_device(module_hub, tmp_path, deployment({}), prefix="port", gateway=gateway)
     try:
         deadline = time.monotonic() + 60
         while "port is already allocated" not in device.module_log("edgeHub") and time.monotonic() < deadline:
@@ -196,19 +182,14 @@ def test_edge_hub_names_the_process_holding_port_443(module_hub, tmp_path):
 def test_constrained_device_optimize_for_performance_false(module_hub, tmp_path):
     """Seed 000's resource-constrained devices: OptimizeForPerformance=false on edgeHub makes it
     run in a low-memory mode, and messages still flow module → route → $upstream."""
-    import time
-    did = unique("pi")
-    cp = module_hub.cli("edge", "create", did, "--json")
-    device = EdgeDevice(module_hub, did, json.loads(cp.stdout)["connectionString"], tmp_path / "edge", allocate_host())
     manifest = deployment({"sensor": {"type": "process", "status": "running", "restartPolicy": "always",
                                       "settings": {"image": "simulated-temperature-sensor"},
                                       "env": {"SendInterval": {"value": "1"}, "MessageCount": {"value": "3"}}}},
                           routes={"up": "FROM /messages/modules/sensor/outputs/* INTO $upstream"})
     hub_spec = manifest["modulesContent"]["$edgeAgent"]["properties.desired"]["systemModules"]["edgeHub"]
     hub_spec["env"] = {"OptimizeForPerformance": {"value": "false"}}
-    (tmp_path / "d.json").write_text(json.dumps(manifest))
-    assert module_hub.cli("edge", "set-modules", did, "--content", str(tmp_path / "d.json")).returncode == 0
-    device.start()
+    device = deployed_device(module_hub, tmp_path, manifest, prefix="pi")
+    did = device.device_id
     try:
         deadline = time.monotonic() + 60
         events = []
