@@ -160,3 +160,22 @@ def test_upload_to_a_sas_the_hub_refuses_fails_the_task_with_the_reason(invoke, 
     assert status == 200
     done = wait_task(invoke, payload["correlationId"])
     assert done["status"] == "Failed" and "403" in done["message"] and "upload logs" in done["message"], done
+
+
+def test_upload_support_bundle_with_the_service_sdk_and_fetch_it_back(invoke, device, module_hub, tmp_path):
+    import io
+    import zipfile
+    sas = container_sas(module_hub, "bundles")
+    status, payload = invoke("UploadSupportBundle", {"schemaVersion": "1.0", "sasUrl": sas, "since": "1h", "edgeRuntimeOnly": False})
+    assert status == 200 and payload["correlationId"], payload
+    done = wait_task(invoke, payload["correlationId"], timeout=120)
+    assert done["status"] == "Completed", done
+    names = [b["name"] for b in blobs(module_hub, "bundles")]
+    bundle = [n for n in names if n.startswith(f"{module_hub.host}/{device.device_id}/supportbundle-") and n.endswith(".zip")]
+    assert len(bundle) == 1, names
+    with zipfile.ZipFile(io.BytesIO(fetch(module_hub, "bundles", bundle[0], tmp_path))) as z:
+        listing = z.namelist()
+        logs = {n: z.read(n).decode(errors="replace") for n in listing if n.startswith("logs/")}
+    assert any("Starting module management agent." in text for name, text in logs.items() if "edgeAgent" in name), listing
+    assert any("chatty" in name for name in logs), listing
+    assert any(n.endswith("iotedged.log") for n in listing), listing
