@@ -15,7 +15,7 @@ struct IoTEdge: AsyncParsableCommand {
         -H/--host names the management socket directly.
         """,
         version: EdgeDaemonVersion.text,
-        subcommands: [ListModules.self, Logs.self, Restart.self, SystemCommand.self, ConfigCommand.self, Version.self])
+        subcommands: [ListModules.self, Logs.self, Restart.self, SystemCommand.self, ConfigCommand.self, SupportBundleCommand.self, Version.self])
 }
 
 struct Version: AsyncParsableCommand {
