@@ -52,7 +52,10 @@ struct SupportBundleCommand: AsyncParsableCommand {
         let client = try? edge.client()
         let source: SupportBundleSource
         var status: SystemStatus?
-        if let client {
+        // Probe first: the HTTP client retries a refused connection until its deadline, and a
+        // bundle of a stopped daemon should not wait for that.
+        let refusal = Self.connectRefusal(EdgeConfig.socketPath(edge.managementURI) ?? edge.managementURI)
+        if let client, refusal == nil {
             do { status = try await client.status() } catch {}
         }
         let homeDirectory = edge.config?.homeDirectory ?? status?.homeDirectory
@@ -61,13 +64,14 @@ struct SupportBundleCommand: AsyncParsableCommand {
         } else {
             let home = homeDirectory ?? EdgePaths.defaultHomeDirectory()
             source = LogFileBundleSource(logDirectory: FileIO.join(home, "logs"),
-                                         daemonProblem: "nothing answers on its management socket \(edge.managementURI)")
+                                         daemonProblem: "nothing answers on its management socket \(edge.managementURI) (\(refusal ?? "no status"))")
             if !quiet { FileHandle.standardError.write(Data("iotedged is not running: reading its log files in \(FileIO.join(home, "logs"))\n".utf8)) }
         }
         var options = SupportBundle.Options(since: ManagementAPI.time(since)!, until: until.flatMap { ManagementAPI.time($0) },
                                             edgeRuntimeOnly: includeEdgeRuntimeOnly)
         options.iothubHostname = iothubHostname
-        let bundle = SupportBundle(options: options, configPath: edge.configPath, config: edge.config,
+        let configPath = edge.configPath.hasPrefix("/") ? edge.configPath : FileIO.join(FileManager.default.currentDirectoryPath, edge.configPath)
+        let bundle = SupportBundle(options: options, configPath: configPath, config: edge.config,
                                    configError: edge.configError, homeDirectory: homeDirectory, source: source)
         let quiet = self.quiet
         let progress: @Sendable (String) -> Void = { line in
@@ -113,6 +117,22 @@ struct SupportBundleCommand: AsyncParsableCommand {
             throw CLIFailure("cannot write the support bundle to \(output): \(directory) is not writable (\(String(cString: strerror(errno)))). Run with sudo, or choose another place with -o/--output FILE.")
         }
         return path
+    }
+
+    /// Why a unix socket cannot be connected to (strerror), or nil when something accepts.
+    static func connectRefusal(_ path: String) -> String? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return "socket path too long" }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc == 0 ? nil : String(cString: strerror(errno))
     }
 
     static func size(_ bytes: Int) -> String {

@@ -147,7 +147,7 @@ public struct SupportBundle: Sendable {
             parts.add("check.json", bytes)
         case .unavailable(let why):
             parts.progress("iotedge check gave no JSON: writing check.txt with the reason")
-            parts.problem("check.json: \(why.split(separator: "\n").first ?? "")")
+            parts.problem("check.json: iotedge check gave no JSON; check.txt says why")
             parts.add("check.txt", Array("iotedge check --output json could not be included.\n\n\(why)\n".utf8))
         }
     }
@@ -235,7 +235,14 @@ private final class Parts: @unchecked Sendable {
 public struct BundleInfo: Codable, Sendable {
     public struct Window: Codable, Sendable {
         public var since: String
+        /// null: up to when the bundle was made.
         public var until: String?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(since, forKey: .since)
+            try c.encode(until, forKey: .until)  // written as null rather than left out
+        }
     }
 
     public var createdAt: String

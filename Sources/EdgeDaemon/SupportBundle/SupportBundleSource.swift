@@ -51,7 +51,7 @@ public struct LogFileBundleSource: SupportBundleSource {
     public var summary: String { "the log files in \(logDirectory) (iotedged did not answer)" }
 
     public func modules() async throws -> [ModuleDetailsJSON] {
-        throw DaemonError("the module list comes from iotedged, which did not answer: \(daemonProblem)")
+        throw DaemonError("iotedged did not answer: \(daemonProblem)")
     }
 
     public func logs(of module: String, options: LogOptions) async throws -> [UInt8] {
