@@ -184,6 +184,11 @@ def test_an_unwritable_output_is_refused_with_the_way_out(edge, tmp_path):
     assert f"cannot write the support bundle to {missing}" in err and "does not exist" in err and "-o/--output" in err, err
     assert "Making support bundle" not in err  # refused before collecting
 
+    # A place no one can create files in (root included): the system's own words, and the way out.
+    cp = iotedge(edge, "support-bundle", "-o", "/proc/bundle.zip", cwd=tmp_path, timeout=30)
+    assert cp.returncode != 0
+    assert "cannot write the support bundle to /proc/bundle.zip" in cp.stderr.decode() and "-o/--output" in cp.stderr.decode()
+
     cp = iotedge(edge, "support-bundle", "-o", str(tmp_path), cwd=tmp_path, timeout=30)
     assert cp.returncode != 0
     assert "is a directory" in cp.stderr.decode() and "support_bundle.zip" in cp.stderr.decode()

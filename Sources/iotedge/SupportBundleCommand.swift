@@ -47,8 +47,18 @@ struct SupportBundleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let destination = output == "-" ? nil : try Self.checkWritable(output)
         let edge = try EdgeTarget(target)
+        let destination = output == "-" ? nil : try Self.checkWritable(output)
+        // Written beside the destination, then renamed: no half-written bundle under its name.
+        // Made now, so that a place that cannot be written is known before collecting.
+        let partial = destination.map { FileIO.join(FileIO.dirname(of: $0), ".\(FileIO.basename(of: $0)).\(getpid()).partial") }
+        if let partial, let destination {
+            let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw CLIFailure("cannot write the support bundle to \(destination): \(String(cString: strerror(errno))). Choose another place with -o/--output FILE (or -o - for stdout).")
+            }
+            close(fd)
+        }
         let client = try? edge.client()
         let source: SupportBundleSource
         var status: SystemStatus?
@@ -78,7 +88,7 @@ struct SupportBundleCommand: AsyncParsableCommand {
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
 
-        guard let destination else {
+        guard let destination, let partial else {
             let zip = try ZipBundleWriter()
             let info = await bundle.write(to: zip, progress: progress)
             guard let bytes = zip.finish() else { throw CLIFailure("the zip made in memory could not be read back") }
@@ -86,10 +96,9 @@ struct SupportBundleCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("Wrote the support bundle to stdout (\(Self.size(bytes.count)))\(Self.note(info))\n".utf8))
             return
         }
-        // Written beside the destination, then renamed: no half-written bundle under its name.
-        let partial = FileIO.join(FileIO.dirname(of: destination), ".\(FileIO.basename(of: destination)).\(getpid()).partial")
         let zip: ZipBundleWriter
         do { zip = try ZipBundleWriter(path: partial) } catch {
+            unlink(partial)
             throw CLIFailure("cannot write the support bundle to \(destination): \(error). Choose another place with -o/--output FILE (or -o - for stdout).")
         }
         let info = await bundle.write(to: zip, progress: progress)

@@ -12,14 +12,14 @@ public final class ZipBundleWriter: @unchecked Sendable {
 
     /// An archive in memory; `finish()` gives its bytes.
     public init() throws {
-        archive = try Archive(accessMode: .create)
+        archive = try Archive(data: Data(), accessMode: .create, pathEncoding: nil)
     }
 
     /// An archive in a new file at `path` (replaced if it exists).
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
         if FileIO.exists(path) { try FileManager.default.removeItem(at: url) }
-        archive = try Archive(url: url, accessMode: .create)
+        archive = try Archive(url: url, accessMode: .create, pathEncoding: nil)
     }
 
     public func add(_ path: String, _ bytes: [UInt8]) throws {
