@@ -16,7 +16,7 @@ struct IoTEdge: AsyncParsableCommand {
         """,
         version: EdgeDaemonVersion.text,
         subcommands: [Check.self, CheckList.self, ListModules.self, Logs.self, Restart.self, SystemCommand.self,
-                      ConfigCommand.self, Version.self, ExecCommand.self, LegacyCommand.self])
+                      ConfigCommand.self, SupportBundleCommand.self, Version.self, ExecCommand.self, LegacyCommand.self])
 }
 
 struct Version: AsyncParsableCommand {

@@ -111,8 +111,9 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
             return environment.variables(for: spec.name, identity: identity)
         }
 
+        let bundles = SupportBundleService(config: { [applied] in applied.withLockedValue { $0 } }, runtime: runtime, system: self)
         let mgmtAPI = ManagementAPI(runtime: runtime, identities: identities, systemInfo: .current(),
-                                    system: self, logger: Logger(label: "iotedged.mgmt"))
+                                    system: self, supportBundle: bundles, logger: Logger(label: "iotedged.mgmt"))
         let workloadAPI = WorkloadAPI(runtime: runtime, identities: identities, edgeCA: edgeCA,
                                       trustBundlePEM: config.trustBundlePEM, logger: Logger(label: "iotedged.workload"))
         let mgmt = UnixHTTPServer(socketPath: config.listen.managementSocketPath, handler: mgmtAPI)

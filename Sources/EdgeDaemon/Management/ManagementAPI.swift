@@ -19,6 +19,7 @@ import NIOHTTP1
 /// | `PUT /modules/{name}/agentstatus` `{status, nextStartTime}` | 204: edgeAgent's backoff/failed |
 /// | `GET /modules/{name}/env` | 200 `{"env":[{key, value}]}`, secrets redacted |
 /// | `GET /systeminfo` | 200 `{osType, architecture, version, provisioning, …}` |
+/// | `GET /systeminfo/supportbundle?since=&until=&iothub_hostname=&edge_runtime_only=` | 200 the zip (`SupportBundle`) |
 /// | `GET /identities` | 200 `{"identities":[{moduleId, managedBy, generationId, authType}]}` |
 /// | `POST /identities` `{moduleId}` | 200 identity (created on the hub if needed) |
 /// | `PUT /identities/{name}` | 200 identity |
@@ -35,11 +36,13 @@ public struct ManagementAPI: EdgeHTTPHandler {
     public let identities: IdentityStore?
     public let systemInfo: SystemInfo
     public let system: SystemControl?
-    private let logger: Logger
+    public let supportBundle: SupportBundleService?
+    let logger: Logger
 
     public init(runtime: ModuleRuntime, identities: IdentityStore?, systemInfo: SystemInfo, system: SystemControl? = nil,
-                logger: Logger = Logger(label: "iotedged.mgmt")) {
+                supportBundle: SupportBundleService? = nil, logger: Logger = Logger(label: "iotedged.mgmt")) {
         self.runtime = runtime
+        self.supportBundle = supportBundle
         self.system = system
         self.identities = identities
         self.systemInfo = systemInfo
@@ -92,6 +95,8 @@ public struct ManagementAPI: EdgeHTTPHandler {
                 return EdgeResponse(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: .lines(lines))
             case (.GET, 1, "systeminfo"):
                 return .json(systemInfo)
+            case (.GET, 2, "systeminfo") where s[1] == "supportbundle":
+                return try await supportBundle(request)
             case (_, _, "identities"):
                 return try await identity(request)
             case (_, 2, "system"):

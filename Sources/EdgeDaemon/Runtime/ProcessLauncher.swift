@@ -22,8 +22,9 @@ enum ProcessLauncher {
     }
 
     /// The pid, or the errno of the failure (ENOENT for a missing executable, EACCES …).
-    /// `newSession` starts it in a session of its own (a daemon) instead of a process group.
-    static func spawn(_ request: Request, outputFD: Int32, newSession: Bool = false) -> Result<pid_t, SpawnError> {
+    /// `newSession` starts it in a session of its own (a daemon) instead of a process group;
+    /// `errorFD` takes stderr apart from stdout.
+    static func spawn(_ request: Request, outputFD: Int32, errorFD: Int32? = nil, newSession: Bool = false) -> Result<pid_t, SpawnError> {
         if let dir = request.workingDirectory, !FileIO.isDirectory(dir) {
             return .failure(SpawnError(errno: ENOENT, step: "WorkingDir \(dir) is not a directory"))
         }
@@ -32,7 +33,7 @@ enum ProcessLauncher {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, errorFD ?? outputFD, 2)
         if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         var useShellForDirectory = false
         if let dir = request.workingDirectory {
