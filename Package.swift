@@ -161,9 +161,9 @@ let package = Package(
         // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
         // What the system modules share: the daemon's unix-socket APIs (workload, management).
         // The system zlib, for gzip-encoded module logs.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COutpostZlib", path: "Sources/COutpostZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "EdgeModule", dependencies: [
-            "Twin", "CZlib",
+            "Twin", "COutpostZlib",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

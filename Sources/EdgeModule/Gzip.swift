@@ -1,4 +1,4 @@
-import CZlib
+import COutpostZlib
 
 /// gzip (RFC 1952) with the system's zlib: `GetModuleLogs` and `UploadModuleLogs` send logs
 /// gzip-encoded when asked, as edgeAgent does.

@@ -20,6 +20,8 @@ struct ManagementClient {
     }
 
     func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, timeout: TimeAmount = .seconds(60)) async throws -> JSONValue {
+        // The HTTP client retries a refused unix socket until its deadline: ask the socket first.
+        if let refusal = Self.connectRefusal(api.socketPath) { throw notRunning(CLIFailure(refusal)) }
         do {
             return try await api.call(method, path, body: body, timeout: timeout)
         } catch let error as EdgeModuleError {
@@ -44,6 +46,7 @@ struct ManagementClient {
 
     /// Streams a text answer (module logs) to `write`, chunk by chunk, until it ends.
     func stream(_ path: String, _ write: (ByteBuffer) -> Void) async throws {
+        if let refusal = Self.connectRefusal(api.socketPath) { throw notRunning(CLIFailure(refusal)) }
         let socket = api.socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? api.socketPath
         var request = HTTPClientRequest(url: "http+unix://\(socket)\(path)\(path.contains("?") ? "&" : "?")api-version=2020-07-07")
         request.method = .GET
@@ -82,4 +85,21 @@ struct ManagementClient {
         if text.contains("Permission denied") || text.contains("EACCES") { return "permission denied: run it with sudo" }
         return text
     }
+
+    /// Why a unix socket cannot be connected to (strerror), or nil when something accepts.
+    static func connectRefusal(_ path: String) -> String? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return "socket path too long" }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc == 0 ? nil : String(cString: strerror(errno))
+    }
+
 }

@@ -64,7 +64,7 @@ struct SupportBundleCommand: AsyncParsableCommand {
         var status: SystemStatus?
         // Probe first: the HTTP client retries a refused connection until its deadline, and a
         // bundle of a stopped daemon should not wait for that.
-        let refusal = Self.connectRefusal(EdgeConfig.socketPath(edge.managementURI) ?? edge.managementURI)
+        let refusal = ManagementClient.connectRefusal(EdgeConfig.socketPath(edge.managementURI) ?? edge.managementURI)
         if let client, refusal == nil {
             do { status = try await client.status() } catch {}
         }
@@ -126,22 +126,6 @@ struct SupportBundleCommand: AsyncParsableCommand {
             throw CLIFailure("cannot write the support bundle to \(output): \(directory) is not writable (\(String(cString: strerror(errno)))). Run with sudo, or choose another place with -o/--output FILE.")
         }
         return path
-    }
-
-    /// Why a unix socket cannot be connected to (strerror), or nil when something accepts.
-    static func connectRefusal(_ path: String) -> String? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return "socket path too long" }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        return rc == 0 ? nil : String(cString: strerror(errno))
     }
 
     static func size(_ bytes: Int) -> String {
