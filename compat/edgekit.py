@@ -58,7 +58,20 @@ workload_uri = "unix://{self.root / 'workload.sock'}"
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([str(IOTEDGED), "--config", str(self.config)], stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_listening()
         return self
+
+    def wait_listening(self, timeout: float = 20) -> None:
+        """Until the management socket accepts (or the daemon exits, e.g. on a bad config)."""
+        import socket
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(str(self.root / "mgmt.sock"))
+                    return
+                except OSError:
+                    time.sleep(0.1)
 
     def iotedge(self, *args: str, timeout: float = 90, input: str | None = None) -> subprocess.CompletedProcess:
         """`iotedge ARGS` aimed at this device's daemon (through OUTPOST_EDGE_CONFIG)."""

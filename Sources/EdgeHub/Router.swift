@@ -42,6 +42,14 @@ actor Router {
         }
     }
 
+    /// What to do with one stored message for one sink.
+    private enum Step {
+        /// No route sends it to this sink, or it outlived its TTL (`expired` names its sender
+        /// and TTL, for the drop count and the log): done with it.
+        case pass(Int64, expired: (from: String, ttl: Int)?)
+        case send(TelemetryRecord, route: String)
+    }
+
     /// Delivers what `sink` has not had yet; returns whether it got anywhere.
     private func drain(_ sink: RouteSink) async -> Bool {
         let name = "route:\(sink)"
@@ -51,38 +59,109 @@ actor Router {
         }
         let start = position
         guard let batch = try? await hub.store.messages(after: position, limit: 200), !batch.isEmpty else { return false }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        for record in batch {
-            let message = Self.routable(record)
-            let from = IdentityID(deviceID: record.deviceId, moduleID: record.moduleId).clientID
-            if let seq = record.sequenceNumber, seq > received {
-                received = seq
-                if case .module(_, _, let output) = message.source { metrics.received(from: from, output: output) } else { metrics.received(from: from, output: nil) }
-            }
-            guard let delivery = routes.match(message).first(where: { $0.sink == sink }) else {
-                position = record.sequenceNumber ?? position
-                continue
-            }
-            if record.enqueuedTime + Int64(delivery.ttl) * 1000 < now {
-                metrics.dropped(from: from, reason: "ttl_expiry")
-                logger.warning("Dropped a message for \(sink): it waited longer than its time to live (\(delivery.ttl) s)")
-                position = record.sequenceNumber ?? position
-                continue
-            }
-            do {
-                try await deliver(record, to: sink)
-                metrics.sent(from: from, to: "\(sink)")
-                logger.debug("Routed message \(record.sequenceNumber ?? 0) from \(from) to \(sink) by route \(delivery.routeName)")
-                position = record.sequenceNumber ?? position
-            } catch {
-                logger.debug("\(sink) cannot take messages yet: \(error)")
-                break
+        let steps = plan(batch, for: sink)
+        var i = 0
+        delivering: while i < steps.count {
+            switch steps[i] {
+            case .pass(let seq, let expired):
+                passed(seq, expired, sink)
+                position = seq
+                i += 1
+            case .send(let record, let route):
+                guard case .upstream = sink else {
+                    do { try await deliver(record, to: sink) } catch {
+                        logger.debug("\(sink) cannot take messages yet: \(error)")
+                        break delivering
+                    }
+                    delivered(record, to: sink, route: route)
+                    position = record.sequenceNumber ?? position
+                    i += 1
+                    continue
+                }
+                // Upstream: the following messages of the same sender go together, in order,
+                // without a round trip each (messages passed over in between ride along).
+                let run = upstreamRun(steps, from: i)
+                let records = run.compactMap { if case .send(let r, _) = $0 { return r } else { return nil } }
+                let acknowledged = await upstream.send(run: records)
+                var sent = 0
+                for step in run {
+                    if case .send(let r, let route) = step {
+                        guard sent < acknowledged else { break }
+                        sent += 1
+                        delivered(r, to: sink, route: route)
+                        position = r.sequenceNumber ?? position
+                    } else if case .pass(let seq, let expired) = step {
+                        passed(seq, expired, sink)
+                        position = seq
+                    }
+                }
+                if acknowledged < records.count {
+                    logger.debug("$upstream cannot take messages yet: \(records.count - acknowledged) of \(records.count) not acknowledged")
+                    break delivering
+                }
+                i += run.count
             }
         }
         positions[sink] = position
         metrics.queueLength("\(sink)", max(0, hub.feed.latest - position))
         if position != start { try? await hub.store.setConsumerGroupPosition(name, position) }
         return position != start
+    }
+
+    /// Steps from `start`: sends of one sender (at most 64) and the passes between them.
+    private func upstreamRun(_ steps: [Step], from start: Int) -> [Step] {
+        guard case .send(let first, _) = steps[start] else { return [steps[start]] }
+        var run: [Step] = []
+        var sends = 0
+        for step in steps[start...] {
+            if case .send(let r, _) = step {
+                guard sends < 64, r.deviceId == first.deviceId, r.moduleId == first.moduleId else { break }
+                sends += 1
+            }
+            run.append(step)
+        }
+        // A run ends on its last send: trailing passes wait for the next run's outcome.
+        while let last = run.last, case .pass = last { run.removeLast() }
+        return run
+    }
+
+    /// Which messages of `batch` go to `sink`, counting received ones and dropping expired ones.
+    private func plan(_ batch: [TelemetryRecord], for sink: RouteSink) -> [Step] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var steps: [Step] = []
+        for record in batch {
+            let seq = record.sequenceNumber ?? 0
+            let message = Self.routable(record)
+            let from = IdentityID(deviceID: record.deviceId, moduleID: record.moduleId).clientID
+            if seq > received {
+                received = seq
+                if case .module(_, _, let output) = message.source { metrics.received(from: from, output: output) } else { metrics.received(from: from, output: nil) }
+            }
+            guard let delivery = routes.match(message).first(where: { $0.sink == sink }) else {
+                steps.append(.pass(seq, expired: nil))
+                continue
+            }
+            if record.enqueuedTime + Int64(delivery.ttl) * 1000 < now {
+                steps.append(.pass(seq, expired: (from, delivery.ttl)))
+                continue
+            }
+            steps.append(.send(record, route: delivery.routeName))
+        }
+        return steps
+    }
+
+    /// Counted when the position moves past it, so a drop is counted once however often the
+    /// batch is planned again.
+    private func passed(_ seq: Int64, _ expired: (from: String, ttl: Int)?, _ sink: RouteSink) {
+        guard let expired else { return }
+        metrics.dropped(from: expired.from, reason: "ttl_expiry")
+        logger.warning("Dropped a message for \(sink): it waited longer than its time to live (\(expired.ttl) s)")
+    }
+
+    private func delivered(_ record: TelemetryRecord, to sink: RouteSink, route: String) {
+        let from = IdentityID(deviceID: record.deviceId, moduleID: record.moduleId).clientID
+        metrics.sent(from: from, to: "\(sink)")
+        logger.debug("Routed message \(record.sequenceNumber ?? 0) from \(from) to \(sink) by route \(route)")
     }
 
     private func deliver(_ record: TelemetryRecord, to sink: RouteSink) async throws {

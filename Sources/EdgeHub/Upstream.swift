@@ -30,6 +30,19 @@ actor Upstream {
         try await client.sendEvent(ByteBuffer(bytes: record.body), propertyBag: Self.bag(record))
     }
 
+    /// Sends records of one identity in order, pipelined; returns how many, from the first, the
+    /// hub acknowledged (the rest wait in the store for the next try).
+    func send(run records: [TelemetryRecord]) async -> Int {
+        guard let first = records.first else { return 0 }
+        do {
+            let client = try await client(deviceID: first.deviceId, moduleID: first.moduleId)
+            let outcomes = try await client.sendEvents(records.map { (ByteBuffer(bytes: $0.body), Self.bag($0)) })
+            return outcomes.firstIndex { $0 != nil } ?? outcomes.count
+        } catch {
+            return 0
+        }
+    }
+
     private func client(deviceID: String, moduleID: String?) async throws -> IoTClient {
         let id = IdentityID(deviceID: deviceID, moduleID: moduleID).clientID
         if let existing = clients[id] { return existing }

@@ -82,6 +82,16 @@ public final class IoTClient: Sendable {
         _ = try await engine.run(.publish(topic: topic, payload: payload), name: "sending a message")
     }
 
+    /// Sends several messages in this order without waiting for each PUBACK in turn; returns,
+    /// for each, nil when the hub acknowledged it or the error. The hub stores them in order.
+    public func sendEvents(_ messages: [(payload: ByteBuffer, propertyBag: PropertyBag)]) async throws -> [Error?] {
+        let requests = messages.map { ClientSession.Request.publish(topic: IoTTopic.telemetry(configuration.identity, bag: $0.propertyBag), payload: $0.payload) }
+        return try await engine.runBatch(requests, name: "sending a message").map { result in
+            if case .failure(let error) = result { return error }
+            return nil
+        }
+    }
+
     public func sendEvent(_ text: String, properties: [String: String] = [:],
                           systemProperties: MessageSystemProperties = MessageSystemProperties()) async throws {
         try await sendEvent(ByteBuffer(string: text), properties: properties, systemProperties: systemProperties)
