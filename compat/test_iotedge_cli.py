@@ -71,6 +71,22 @@ def test_check(device):
     assert not [cid for cid, r in results.items() if r in ("error", "fatal") and cid != "disk-space"], results
 
 
+def test_support_bundle(device, tmp_path):
+    """Seed 001's second step: `sudo iotedge support-bundle --since 6h`, opened and read."""
+    import zipfile
+    out = tmp_path / "support_bundle.zip"
+    cp = device.iotedge("support-bundle", "--since", "6h", "-o", str(out))
+    assert cp.returncode == 0, cp.stderr
+    assert f"Created support bundle at {out}" in cp.stdout + cp.stderr
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {"logs/edgeAgent.log", "logs/edgeHub.log", "logs/iotedged.log", "config.toml", "systeminfo.json"} <= names, names
+        assert "Starting module management agent." in z.read("logs/edgeAgent.log").decode()
+        assert "SharedAccessKey=" not in z.read("config.toml").decode().replace("SharedAccessKey=<redacted>", "")
+        assert "check.json" in names or "check.txt" in names
+    assert "support-bundle" in device.iotedge("support-bundle", "--help").stdout
+
+
 def test_module_logs_show_the_version_and_filter(device):
     cp = device.iotedge("logs", "edgeAgent")
     assert cp.returncode == 0, cp.stderr
@@ -177,6 +193,18 @@ def test_config_apply_restarts_what_changed(device, tmp_path):
     assert "Error parsing user input data: invalid hostname. Hostname cannot be empty or greater than 64 characters" in cp.stderr
     assert f"{bad}:1:" in cp.stderr and "Nothing was applied." in cp.stderr
     assert device.config.read_text() == text
+
+
+def test_system_reprovision(device):
+    before = json.loads(device.iotedge("system", "status", "--json").stdout)
+    cp = device.iotedge("system", "reprovision")
+    assert cp.returncode == 0, cp.stderr
+    assert "Successfully reprovisioned: identity Ready" in cp.stdout, cp.stdout
+    after = json.loads(device.iotedge("system", "status", "--json").stdout)
+    assert after["startTime"] > before["startTime"]
+    assert "Reprovisioning requested" in device.iotedge("system", "logs", "--since", "2m").stdout
+    wait_for("the runtime back", lambda: all(listing(device).get(n, {}).get("status", {}).get("listStatus") == "running"
+                                             for n in ("edgeAgent", "edgeHub")), timeout=90)
 
 
 def test_system_stop_then_config_apply_starts_it_again(device):
