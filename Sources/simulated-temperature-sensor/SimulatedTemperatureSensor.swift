@@ -62,6 +62,11 @@ enum SimulatedTemperatureSensor {
             return MethodResponse(status: 200, payload: ["message": "reset"])
         }
         var sent = 0
+        // A fixed rate, one message every SendInterval, whatever a send takes (within a second's
+        // lag; further behind, it starts counting again rather than burst).
+        let clock = ContinuousClock()
+        let step = Duration.milliseconds(Int64(interval * 1000))
+        var next = clock.now
         while count == 0 || sent < count {
             let reading = await machine.next()
             let body: JSONValue = [
@@ -73,7 +78,9 @@ enum SimulatedTemperatureSensor {
                                              systemProperties: MessageSystemProperties(contentType: "application/json", contentEncoding: "utf-8"))
             sent += 1
             logger.info("Sent message \(sent): machine \(reading.machine) °C")
-            try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            next += step
+            if next < clock.now - .seconds(1) { next = clock.now }
+            if next > clock.now { try await Task.sleep(until: next, clock: clock) }
         }
         logger.info("Sent \(sent) messages; done.")
         while true { try await Task.sleep(for: .seconds(3600)) }
