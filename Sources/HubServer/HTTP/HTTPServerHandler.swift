@@ -74,6 +74,7 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler, @
         var headers = response.headers
         let keepAlive = head.isKeepAlive
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        if !headers.contains(name: "Date") { headers.add(name: "Date", value: HTTPDate.now()) }
         switch response.body {
         case .bytes(let bytes):
             // A HEAD answer states the length of the body a GET would have sent.
