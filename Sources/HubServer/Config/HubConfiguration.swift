@@ -20,6 +20,9 @@ public struct HubConfiguration: Sendable {
     /// Other names clients may use in SAS resources and user names: edgeHub accepts the
     /// upstream hub's name, which modules put in their tokens.
     public var aliases: [String] = []
+    /// MQTT without TLS on this port (0: none). For a TLS-terminating proxy in front of the hub,
+    /// and for benchmarks; SAS tokens then cross the network in clear text.
+    public var mqttPlainPort: Int = 0
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),
