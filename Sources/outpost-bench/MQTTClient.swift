@@ -78,6 +78,11 @@ final class MQTTClient: ChannelInboundHandler, @unchecked Sendable {
         pinger?.cancel()
         if !isConnected { connected.fail(ClosedBeforeConnAck()) }
         onClose?()
+        // The scenario's closures hold their publisher, which holds this client: let go.
+        onPacket = nil
+        onReadComplete = nil
+        onWritable = nil
+        onClose = nil
         context.fireChannelInactive()
     }
 

@@ -30,7 +30,8 @@ struct Methods: AsyncParsableCommand {
             let ids = try await session.provision(devices)
             let stats = Stats()
             let clients = await session.dialer.connectAll(ids, keepAlive: 60, concurrency: 100, stats: stats) { _, client in
-                client.onPacket = { [unowned client] packet in
+                client.onPacket = { [weak client] packet in
+                    guard let client else { return }
                     guard case .publish(let p) = packet, case .methodRequest(_, let rid)? = IoTTopic.parseOutbound(p.topic) else { return }
                     if let id = p.packetID { client.write(.puback(packetID: id)) }
                     client.write(.publish(Publish(topic: IoTTopic.methodResponse(status: 200, requestID: rid), payload: ByteBuffer(string: #"{"ok":true}"#))))

@@ -34,8 +34,8 @@ final class Publisher: @unchecked Sendable {
         self.topic = topic
         self.settings = settings
         self.stats = stats
-        client.onPacket = { [unowned self] in self.received($0) }
-        client.onWritable = { [unowned self] in if self.settings.qos == .atMostOnce, self.settings.rate == nil { self.fill() } }
+        client.onPacket = { [self] in self.received($0) }
+        client.onWritable = { [self] in if self.settings.qos == .atMostOnce, self.settings.rate == nil { self.fill() } }
     }
 
     var loop: EventLoop? { client.channel?.eventLoop }

@@ -26,7 +26,8 @@ final class MQTTReader: Reader, @unchecked Sendable {
     func start() async throws {
         let stats = self.stats
         let client = try await dialer.connect(Connect(cleanSession: true, keepAliveSeconds: 60, clientID: "outpost-bench-reader")) { client in
-            client.onPacket = { [unowned client] packet in
+            client.onPacket = { [weak client] packet in
+                    guard let client else { return }
                 guard case .publish(let p) = packet else { return }
                 if let id = p.packetID { client.write(.puback(packetID: id)) }
                 if let fields = Payload.parse(p.payload.readableBytesView) { stats.received(fields, at: Clock.now) }

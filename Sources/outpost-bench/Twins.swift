@@ -73,7 +73,7 @@ final class TwinPatcher: @unchecked Sendable {
         self.client = client
         self.window = window
         self.stats = stats
-        client.onPacket = { [unowned self] in self.received($0) }
+        client.onPacket = { [self] in self.received($0) }
     }
 
     func start() { client.channel?.eventLoop.execute { [self] in running = true; fill(); client.flushIfNeeded() } }

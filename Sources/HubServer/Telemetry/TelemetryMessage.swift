@@ -42,16 +42,14 @@ public enum TelemetryMessage {
         return event
     }
 
-    static func jsonObject(_ dict: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: dict, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func jsonObject(_ dict: [String: String]) -> String { TelemetryJSON.object(dict) }
 
     static func parseObject(_ text: String) -> Any? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8))
     }
 
     public static func iso8601(milliseconds: Int64) -> String {
+        if let fast = TelemetryJSON.iso8601(milliseconds: milliseconds) { return fast }
         let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
