@@ -18,10 +18,12 @@ import Testing
 
     @Test func iso8601MatchesTheFormatter() {
         for ms: Int64 in [0, 1, 999, 951_782_400_000, 1_709_164_800_123, 1_795_000_000_456, 4_102_444_799_999, 253_402_300_799_999] {
-            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            // Half a millisecond in: the formatter truncates, and 0.999 s as a Double is 0.998999….
+            let date = Date(timeIntervalSince1970: (Double(ms) + 0.5) / 1000)
             let expected = date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
             #expect(TelemetryJSON.iso8601(milliseconds: ms) == expected)
         }
+        #expect(TelemetryJSON.iso8601(milliseconds: 1_709_164_800_999) == "2024-02-29T00:00:00.999Z")
         #expect(TelemetryJSON.iso8601(milliseconds: -1) == nil)
     }
 
