@@ -23,7 +23,7 @@ enum TelemetryJSON {
 
     static func appendString(_ s: String, to out: inout String) {
         out += "\""
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+        if !needsEscaping(s) {
             out += s
         } else {
             for scalar in s.unicodeScalars {
@@ -43,33 +43,57 @@ enum TelemetryJSON {
         out += "\""
     }
 
+    private static func needsEscaping(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+    }
+
     /// One event of the events endpoint as an NDJSON line: the object `TelemetryMessage.json`
     /// describes, with the stored property objects spliced in rather than parsed and re-written.
     /// `iothub-enqueuedtime` is added as the last member of `systemProperties`.
     static func writeEventLine(_ r: TelemetryRecord, into out: inout ByteBuffer) {
         let enqueued = TelemetryMessage.iso8601(milliseconds: r.enqueuedTime)
-        var line = #"{"body":"#
-        line.reserveCapacity(r.body.count + r.properties.utf8.count + r.systemProperties.utf8.count + 200)
+        var field = ""
+        out.writeStaticString(#"{"body":"#)
         if let text = String(validating: r.body, as: UTF8.self) {
-            appendString(text, to: &line)
+            appendString(text, to: &field)
+            out.writeString(field)
         } else {
-            line += "\"" + r.body.base64EncodedString() + #"","bodyEncoding":"base64""#
+            out.writeString("\"" + r.body.base64EncodedString() + #"","bodyEncoding":"base64""#)
         }
-        line += #","deviceId":"#
-        appendString(r.deviceId, to: &line)
-        line += #","enqueuedTime":""# + enqueued + #"","moduleId":"#
-        if let m = r.moduleId { appendString(m, to: &line) } else { line += "null" }
-        line += #","properties":"# + objectText(r.properties)
-        line += #","sequenceNumber":"# + String(r.sequenceNumber ?? 0)
-        let system = objectText(r.systemProperties)
-        line += #","systemProperties":"# + system.dropLast() + (system == "{}" ? "" : ",") + #""iothub-enqueuedtime":""# + enqueued + "\"}}\n"
-        out.writeString(line)
+        out.writeStaticString(#","deviceId":"#)
+        field = ""
+        appendString(r.deviceId, to: &field)
+        out.writeString(field)
+        out.writeStaticString(#","enqueuedTime":""#)
+        out.writeString(enqueued)
+        out.writeStaticString(#"","moduleId":"#)
+        if let m = r.moduleId {
+            field = ""
+            appendString(m, to: &field)
+            out.writeString(field)
+        } else {
+            out.writeStaticString("null")
+        }
+        out.writeStaticString(#","properties":"#)
+        writeObject(r.properties, into: &out)
+        out.writeStaticString(#","sequenceNumber":"#)
+        out.writeString(String(r.sequenceNumber ?? 0))
+        out.writeStaticString(#","systemProperties":"#)
+        // The stored object without its closing brace, then the enqueued time as its last member.
+        let mark = out.writerIndex
+        writeObject(r.systemProperties, into: &out)
+        out.moveWriterIndex(to: out.writerIndex - 1)
+        if out.writerIndex - mark > 1 { out.writeStaticString(",") }
+        out.writeStaticString(#""iothub-enqueuedtime":""#)
+        out.writeString(enqueued)
+        out.writeStaticString("\"}}\n")
     }
 
     /// A stored object's text, or `{}` if it is not an object (as `parseObject` would give).
-    private static func objectText(_ s: String) -> String {
+    private static func writeObject(_ s: String, into out: inout ByteBuffer) {
         let u = s.utf8
-        return u.first == UInt8(ascii: "{") && u.last == UInt8(ascii: "}") ? s : "{}"
+        if u.first == UInt8(ascii: "{"), u.last == UInt8(ascii: "}") { out.writeString(s) } else { out.writeStaticString("{}") }
     }
 
     /// `2026-11-25T10:24:31.903Z` from milliseconds since 1970, without a formatter: days to
