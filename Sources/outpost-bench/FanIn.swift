@@ -9,8 +9,8 @@ struct FanIn: AsyncParsableCommand {
         commandName: "fan-in",
         abstract: "N devices publish telemetry (QoS 0 or 1) while one reader consumes it; throughput and latency.",
         discussion: """
-            Outpost stores every message in SQLite before its PUBACK; Mosquitto (persistence off)
-            only forwards it. The reader is a subscriber to devices/+/messages/events/# on
+            Outpost stores every message in SQLite before its PUBACK; Mosquitto (persistence off) \
+            only forwards it. The reader is a subscriber to devices/+/messages/events/# on \
             Mosquitto and the events endpoint (what monitor-events reads) on Outpost.
             """)
 
