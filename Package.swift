@@ -219,6 +219,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // The load generator of issue 8 (bench/run drives it against Outpost and Mosquitto), and
+        // its latency histogram, pure so that it is unit-tested on its own.
+        .target(name: "BenchHistogram"),
+        .testTarget(name: "BenchHistogramTests", dependencies: ["BenchHistogram"]),
+        .executableTarget(name: "outpost-bench", dependencies: [
+            "MQTT", "IoTProtocol", "BenchHistogram",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,6 +42,15 @@ public struct HubService: Service {
         } catch {
             throw ListenError(address: config.bindAddress, mqttPort: config.mqttPort, httpsPort: config.httpsPort, underlying: error)
         }
+        var plain: Channel?
+        if config.mqttPlainPort > 0 {
+            do {
+                plain = try await bootstrap(tls: nil, pipeline: { [self] in configureMQTT($0) }).bind(host: config.bindAddress, port: config.mqttPlainPort).get()
+            } catch {
+                throw ListenError(address: config.bindAddress, mqttPort: config.mqttPlainPort, httpsPort: config.httpsPort, underlying: error)
+            }
+            hub.logger.warning("MQTT without TLS is open: SAS tokens cross the network in clear text", metadata: ["mqttPlain": "\(config.bindAddress):\(config.mqttPlainPort)"])
+        }
         hub.logger.info("Outpost hub listening", metadata: [
             "host": "\(config.host)", "mqtt": "\(config.bindAddress):\(config.mqttPort)",
             "https": "\(config.bindAddress):\(config.httpsPort)", "dataDir": "\(config.dataDirectory.path)",
@@ -50,11 +59,12 @@ public struct HubService: Service {
         hub.logger.info("shutting down: closing listeners and connections")
         try? await mqtt.close()
         try? await https.close()
+        try? await plain?.close()
         for entry in hub.connections.all() { entry.close(.hubShuttingDown) }
         await openChannels.closeAll()
     }
 
-    private func bootstrap(tls: NIOSSLContext, pipeline: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> ServerBootstrap {
+    private func bootstrap(tls: NIOSSLContext?, pipeline: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) -> ServerBootstrap {
         let open = openChannels
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -64,7 +74,7 @@ public struct HubService: Service {
             .childChannelInitializer { channel in
                 open.insert(channel)
                 do {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }

@@ -26,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port for HTTPS REST and MQTT over WebSocket.")
     var httpsPort = 443
 
+    @Option(help: "Port for MQTT without TLS, for a TLS-terminating proxy or benchmarks (default 0: none; tokens travel in clear text).")
+    var mqttPlainPort = 0
+
     @Option(help: "Address to listen on (default: --host when it is an IP address, else all interfaces).")
     var bind: String?
 
@@ -57,6 +60,9 @@ struct Serve: AsyncParsableCommand {
         for (name, port) in [("--mqtt-port", mqttPort), ("--https-port", httpsPort)] where !(1...65535).contains(port) {
             throw ValidationError("\(name) \(port) is not a port number (1 to 65535).")
         }
+        guard (0...65535).contains(mqttPlainPort) else {
+            throw ValidationError("--mqtt-plain-port \(mqttPlainPort) is not a port number (1 to 65535, or 0 for none).")
+        }
         guard (0...65535).contains(metricsPort) else {
             throw ValidationError("--metrics-port \(metricsPort) is not a port number (1 to 65535, or 0 to turn metrics off).")
         }
@@ -76,6 +82,7 @@ struct Serve: AsyncParsableCommand {
                                       connectTimeout: .milliseconds(Int64(connectSeconds * 1000)), metricsPort: metricsPort,
                                       alertInterval: .milliseconds(Int64(alertSeconds * 1000)))
         config.maxBlobBytes = maxBlobSize << 20
+        config.mqttPlainPort = mqttPlainPort
         let hub: Hub
         do { hub = try Hub(config: config, logger: logger) } catch {
             throw CLIError("cannot start the hub: \(error)")

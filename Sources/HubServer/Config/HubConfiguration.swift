@@ -24,6 +24,9 @@ public struct HubConfiguration: Sendable {
     public var maxBlobBytes: Int = BlobStore.defaultMaxBlobBytes
     /// Fewer and smaller store caches, for edgeHub on a small device (`OptimizeForPerformance=false`).
     public var lowMemory = false
+    /// MQTT without TLS on this port (0: none). For a TLS-terminating proxy in front of the hub,
+    /// and for benchmarks; SAS tokens then cross the network in clear text.
+    public var mqttPlainPort: Int = 0
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),

@@ -133,6 +133,22 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context?.writeAndFlush(wrapOutboundOut(packet), promise: nil)
     }
 
+    private var flushScheduled = false
+
+    /// Writes now, flushes after the tasks already queued on the event loop: the PUBACKs of one
+    /// committed batch arrive as a run of tasks, so they leave in one write rather than one
+    /// syscall each (a flush per PUBACK was 14 % of the hub's CPU in the fan-in profile).
+    func sendSoon(_ packet: MQTTPacket) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(packet), promise: nil)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.execute { [self] in
+            flushScheduled = false
+            self.context?.flush()
+        }
+    }
+
     private func authenticate(_ connect: Connect, identity: IdentityID, username: MQTTUsername) {
         guard let context else { return }
         let hub = self.hub
@@ -163,6 +179,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private var generationID = ""
+    /// What every message of this connection without a property bag stores as system properties.
+    private var systemJSON: (identity: IdentityID, json: String)?
 
     private func accept(identity: IdentityID, generationID: String, session: [String: UInt8]?, connect: Connect, username: MQTTUsername) {
         guard let context else { return }
@@ -213,7 +231,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         hub.metrics.increment(.telemetryAttempts)
         let record: TelemetryRecord
         do {
-            record = try TelemetryMessage.record(from: identity, propertyBag: bag, payload: payload, generationID: generationID)
+            if systemJSON?.identity != identity {
+                systemJSON = (identity, TelemetryMessage.systemProperties(for: identity, generationID: generationID))
+            }
+            record = try TelemetryMessage.record(from: identity, propertyBag: bag, payload: payload, generationID: generationID,
+                                                 connectionSystemJSON: systemJSON?.json)
         } catch {
             telemetryFailed(identity, "the property bag is not valid: \(error)")
             close(.protocolViolation("telemetry property bag: \(error)"))
@@ -228,7 +250,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 switch result {
                 case .success:
                     self.hub.metrics.increment(.telemetrySuccess)
-                    if let packetID { self.send(.puback(packetID: packetID)) }
+                    if let packetID { self.sendSoon(.puback(packetID: packetID)) }
                 case .failure(let error):
                     self.telemetryFailed(identity, "the hub could not store it: \(error)", code: .serverError)
                     self.logger.error("storing telemetry failed", metadata: ["error": "\(error)"])

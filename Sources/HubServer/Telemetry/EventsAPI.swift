@@ -50,11 +50,7 @@ struct EventsAPI: Sendable {
                     continue
                 }
                 var out = ByteBuffer()
-                for record in batch {
-                    let data = try JSONSerialization.data(withJSONObject: TelemetryMessage.json(record), options: [.sortedKeys, .withoutEscapingSlashes])
-                    out.writeBytes(data)
-                    out.writeString("\n")
-                }
+                for record in batch { TelemetryJSON.writeEventLine(record, into: &out) }
                 position = batch.last?.sequenceNumber ?? position
                 try await writer.write(out)
             }
