@@ -1,6 +1,7 @@
 import Foundation
 import HubStore
 import NIOCore
+import Twin
 
 /// The telemetry hot path's JSON, written by hand: a profile of the fan-in (BENCHMARKS.md) spent
 /// 36 % of the hub's CPU in JSONSerialization for the property objects of each stored message
@@ -21,32 +22,7 @@ enum TelemetryJSON {
         return out
     }
 
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        if !needsEscaping(s) {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
-
-    private static func needsEscaping(_ s: String) -> Bool {
-        var s = s
-        return s.withUTF8 { bytes in bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
-    }
+    static func appendString(_ s: String, to out: inout String) { JSONValue.appendQuoted(s, to: &out) }
 
     /// One event of the events endpoint as an NDJSON line: the object `TelemetryMessage.json`
     /// describes, with the stored property objects spliced in rather than parsed and re-written.
