@@ -5,6 +5,17 @@ import Prometheus
 /// `iothub`, `edge_device` and `instance_number` that IoT Edge's carry.
 final class EdgeHubMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "edgehub", metricName: metric, unitName: unit, helpText: help)
+    }
+    static let received = name("messages_received", "total", "Messages edgeHub received from modules and downstream devices")
+    static let sent = name("messages_sent", "total", "Messages edgeHub delivered to an endpoint")
+    static let dropped = name("messages_dropped", "total", "Messages edgeHub dropped, by reason")
+    static let queue = name("queue_length", "", "Messages stored and not yet delivered to the endpoint")
+    static let connectFailed = name("client_connect_failed", "total", "Clients the local broker refused")
+    static let offline = name("offline_count", "total", "Times edgeHub lost its connection to IoT Hub")
+    static let connected = name("connected_clients", "", "Clients connected to edgeHub")
     private let common: [(String, String)]
 
     init(settings: EdgeHubSettings, instance: String) {
@@ -13,34 +24,33 @@ final class EdgeHubMetrics: Sendable {
 
     /// A message a module or a downstream device sent, stored by edgeHub.
     func received(from id: String, output: String?) {
-        registry.makeCounter(name: "edgehub_messages_received_total",
-                             labels: common + [("id", id), ("route_output", output ?? "")]).increment()
+        registry.makeCounter(descriptor: Self.received, labels: common + [("id", id), ("route_output", output ?? "")]).increment()
     }
 
     func sent(from id: String, to sink: String) {
-        registry.makeCounter(name: "edgehub_messages_sent_total", labels: common + [("from", id), ("to", sink)]).increment()
+        registry.makeCounter(descriptor: Self.sent, labels: common + [("from", id), ("to", sink)]).increment()
     }
 
     func dropped(from id: String, reason: String) {
-        registry.makeCounter(name: "edgehub_messages_dropped_total", labels: common + [("from", id), ("reason", reason)]).increment()
+        registry.makeCounter(descriptor: Self.dropped, labels: common + [("from", id), ("reason", reason)]).increment()
     }
 
     /// Messages stored and not yet delivered to `endpoint`.
     func queueLength(_ endpoint: String, _ length: Int64) {
-        registry.makeGauge(name: "edgehub_queue_length", labels: common + [("endpoint", endpoint), ("priority", "2000000000")]).set(Double(length))
+        registry.makeGauge(descriptor: Self.queue, labels: common + [("endpoint", endpoint), ("priority", "2000000000")]).set(Double(length))
     }
 
     func clientConnectFailed(id: String, reason: String) {
-        registry.makeCounter(name: "edgehub_client_connect_failed_total", labels: common + [("id", id), ("reason", reason)]).increment()
+        registry.makeCounter(descriptor: Self.connectFailed, labels: common + [("id", id), ("reason", reason)]).increment()
     }
 
     /// The upstream link to the hub went down.
     func wentOffline() {
-        registry.makeCounter(name: "edgehub_offline_count_total", labels: common + [("id", "$edgeHub")]).increment()
+        registry.makeCounter(descriptor: Self.offline, labels: common + [("id", "$edgeHub")]).increment()
     }
 
     func connectedClients(_ count: Int) {
-        registry.makeGauge(name: "edgehub_connected_clients", labels: common + [("id", "$edgeHub")]).set(Double(count))
+        registry.makeGauge(descriptor: Self.connected, labels: common + [("id", "$edgeHub")]).set(Double(count))
     }
 
     /// Counts clients the local broker refused, from the Connections log's records.
