@@ -13,11 +13,22 @@ struct CloudToDeviceWindow {
 
     var rowByPacketID: [UInt16: Int64] = [:]
     var rowsInFlight: Set<Int64> = []
+    /// Rows acknowledged lately: a fetch that read the store before the completion committed
+    /// still lists them, and must not send them again (the last 64 cover any fetch in flight).
+    private(set) var recentlyCompleted: [Int64] = []
     var fetching = false
     var fetchAgain = false
     private var nextPacketID: UInt16 = 1
 
     var isFull: Bool { rowByPacketID.count >= Self.size }
+
+    func isPending(_ row: Int64) -> Bool { !rowsInFlight.contains(row) && !recentlyCompleted.contains(row) }
+
+    mutating func completed(_ row: Int64) {
+        rowsInFlight.remove(row)
+        recentlyCompleted.append(row)
+        if recentlyCompleted.count > 64 { recentlyCompleted.removeFirst(recentlyCompleted.count - 64) }
+    }
 
     mutating func track(row: Int64) -> UInt16 {
         while rowByPacketID[nextPacketID] != nil || nextPacketID == 0 { nextPacketID &+= 1 }
@@ -42,7 +53,7 @@ extension MQTTConnectionHandler {
             c2dInFlight.fetching = false
             switch result {
             case .success(let messages):
-                for message in messages where !c2dInFlight.rowsInFlight.contains(message.id!) {
+                for message in messages where c2dInFlight.isPending(message.id!) {
                     guard !c2dInFlight.isFull else { break }
                     deliver(message, device: device)
                 }
@@ -78,7 +89,7 @@ extension MQTTConnectionHandler {
             if case .failure(let error) = result {
                 logger.error("completing a cloud-to-device message failed", metadata: ["error": "\(error)"])
             }
-            c2dInFlight.rowsInFlight.remove(row)
+            if result.isSuccess { c2dInFlight.completed(row) } else { c2dInFlight.rowsInFlight.remove(row) }
             pumpCloudToDevice()
         }
     }
