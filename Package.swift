@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "iothub", dependencies: [
-            "HubServer", "IoTProtocol",
+            "HubServer", "HubStore", "IoTProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -111,3 +111,13 @@ def test_second_hub_on_same_data_dir_is_refused(hub):
     # The first hub is unharmed.
     assert hub.running
     assert hub.cli("device", "list", "--output", "json", check=True).returncode == 0
+
+
+def test_unknown_sync_mode_is_refused_with_the_choices(tmp_path):
+    import subprocess
+    cp = subprocess.run([str(outpost.IOTHUB), "serve", "--data-dir", str(tmp_path / "hub"),
+                         "--host", outpost.allocate_host(), "--sync", "sometimes"],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode != 0
+    assert "--sync \"sometimes\"" in cp.stderr and "full" in cp.stderr and "normal" in cp.stderr
+    assert not (tmp_path / "hub" / "hub.sqlite").exists(), "nothing is created for a refused start"

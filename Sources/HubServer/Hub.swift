@@ -21,6 +21,8 @@ public final class Hub: Sendable {
     public let policies: SharedAccessPolicies
     public let certificates: HubCertificates
     public let writer: TelemetryWriter
+    /// Checkpoints the store's WAL off the writer's path; nil in low-memory mode.
+    let checkpointer: WALCheckpointer?
     public let feed: TelemetryFeed
     public let connections: ConnectionRegistry
     public let methods: MethodDispatcher
@@ -47,12 +49,18 @@ public final class Hub: Sendable {
         self.logger = logger
         self.certificates = try certificates ?? HubCertificates.loadOrCreate(in: config)
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
-        self.store = try SQLiteHubStore(path: config.file("hub.sqlite").path, lowMemory: config.lowMemory)
+        let storePath = config.file("hub.sqlite").path
+        // A small device keeps SQLite's automatic checkpoints: one thread and connection fewer.
+        let checkpointer = config.lowMemory ? nil : try WALCheckpointer(path: storePath)
+        self.store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
+                                        separateCheckpoints: checkpointer != nil)
+        self.checkpointer = checkpointer
         try store.markAllDisconnected(at: Date())
         let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow())
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
             if let last = stored.last?.sequenceNumber { feed.publish(last) }
+            checkpointer?.noteCommit()
         }
         let connections = ConnectionRegistry()
         self.connections = connections

@@ -148,8 +148,10 @@ struct StoreService: Service {
 
     func run() async throws {
         hub.writer.start()
+        hub.checkpointer?.start()
         try? await gracefulShutdown()
         hub.writer.stop()
+        hub.checkpointer?.stop()
         try? hub.store.close()
         hub.logger.info("hub stopped; all acknowledged telemetry is stored")
     }

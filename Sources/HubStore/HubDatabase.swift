@@ -1,17 +1,31 @@
 import Foundation
 import GRDB
 
-/// Opens the hub's SQLite database in WAL mode with full sync, so that a committed
-/// transaction survives `kill -9` and power loss, and applies the schema migrations.
+/// When a committed transaction counts as stored: what the hub waits for before it sends PUBACK.
+public enum StoreSync: String, Sendable, CaseIterable {
+    /// After an fsync of the WAL: a committed message survives a power loss (the default).
+    case full
+    /// After the write reaches the operating system: a committed message survives the hub's own
+    /// crash or `kill -9`, and a power loss may take the last moments back. The fsync then
+    /// happens at checkpoints only, so a PUBACK no longer waits for the disk.
+    case normal
+}
+
+/// Opens the hub's SQLite database in WAL mode and applies the schema migrations.
 public enum HubDatabase {
-    /// `lowMemory` (edgeHub's `OptimizeForPerformance=false`): one reader connection and a
-    /// 256 KiB page cache per connection instead of SQLite's 2 MiB, for small devices.
-    public static func open(path: String, lowMemory: Bool = false) throws -> DatabasePool {
+    /// - Parameters:
+    ///   - lowMemory: edgeHub's `OptimizeForPerformance=false`: one reader connection and a
+    ///     256 KiB page cache per connection instead of SQLite's 2 MiB, for small devices.
+    ///   - sync: when a commit returns; see `StoreSync`.
+    ///   - separateCheckpoints: the caller runs a `WALCheckpointer`, so commits never checkpoint.
+    public static func open(path: String, lowMemory: Bool = false, sync: StoreSync = .full,
+                            separateCheckpoints: Bool = false) throws -> DatabasePool {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             if lowMemory { try db.execute(sql: "PRAGMA cache_size = -256") }
+            if separateCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         }
         if lowMemory { config.maximumReaderCount = 1 }
         config.busyMode = .timeout(10)

@@ -7,9 +7,9 @@ public final class SQLiteHubStore: Sendable {
     public let pool: DatabasePool
     public let path: String
 
-    public init(path: String, lowMemory: Bool = false) throws {
+    public init(path: String, lowMemory: Bool = false, sync: StoreSync = .full, separateCheckpoints: Bool = false) throws {
         self.path = path
-        self.pool = try HubDatabase.open(path: path, lowMemory: lowMemory)
+        self.pool = try HubDatabase.open(path: path, lowMemory: lowMemory, sync: sync, separateCheckpoints: separateCheckpoints)
     }
 
     public func close() throws { try pool.close() }

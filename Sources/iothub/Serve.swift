@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubServer
+import HubStore
 import IoTProtocol
 import Logging
 import ServiceLifecycle
@@ -50,7 +51,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The largest blob the hub's storage takes in one upload, in MiB (file upload, support bundles).", valueName: "MiB"))
     var maxBlobSize = BlobStore.defaultMaxBlobBytes >> 20
 
+    @Option(help: ArgumentHelp("""
+        What a device's PUBACK waits for. full: the message is fsynced and survives a power loss. \
+        normal: the message is written to the OS and survives a crash of the hub, not of the machine; \
+        PUBACKs no longer wait for the disk.
+        """, valueName: "full|normal"))
+    var sync = "full"
+
     func run() async throws {
+        guard let storeSync = StoreSync(rawValue: sync.lowercased()) else {
+            throw ValidationError("--sync \"\(sync)\" is not full or normal: full fsyncs every acknowledged message (survives power loss), normal leaves it to the OS (survives a hub crash).")
+        }
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical.")
         }
@@ -83,6 +94,7 @@ struct Serve: AsyncParsableCommand {
                                       alertInterval: .milliseconds(Int64(alertSeconds * 1000)))
         config.maxBlobBytes = maxBlobSize << 20
         config.mqttPlainPort = mqttPlainPort
+        config.storeSync = storeSync
         let hub: Hub
         do { hub = try Hub(config: config, logger: logger) } catch {
             throw CLIError("cannot start the hub: \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import HubStore
 
 /// Everything `iothub serve` needs to know, resolved from the command line.
 public struct HubConfiguration: Sendable {
@@ -27,6 +28,8 @@ public struct HubConfiguration: Sendable {
     /// MQTT without TLS on this port (0: none). For a TLS-terminating proxy in front of the hub,
     /// and for benchmarks; SAS tokens then cross the network in clear text.
     public var mqttPlainPort: Int = 0
+    /// What a PUBACK waits for: an fsync (`full`, survives power loss) or the OS (`normal`).
+    public var storeSync: StoreSync = .full
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),

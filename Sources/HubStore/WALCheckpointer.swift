@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+
+/// Copies the WAL into the database file on its own thread and connection. SQLite's automatic
+/// checkpoint runs inside whichever commit crosses 1,000 pages, so under steady telemetry one
+/// batch in a few dozen paid for copying the pages and two fsyncs, and every message waiting
+/// behind it did too. A passive checkpoint here runs beside the writer and never blocks it.
+/// The store is opened with `separateCheckpoints` so that commits leave checkpoints to this.
+public final class WALCheckpointer: @unchecked Sendable {
+    private let queue: DatabaseQueue
+    private let condition = NSCondition()
+    private var commitsSinceCheckpoint = 0
+    private var stopping = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    /// The shortest time between two checkpoints while commits keep coming.
+    private let interval: TimeInterval
+    /// Checkpoints also run this often when nothing said it committed (registry writes, retention).
+    private let idleInterval: TimeInterval
+
+    public init(path: String, interval: Duration = .milliseconds(100), idleInterval: Duration = .seconds(2)) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.label = "wal-checkpointer"
+        queue = try DatabaseQueue(path: path, configuration: config)
+        self.interval = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        self.idleInterval = Double(idleInterval.components.seconds) + Double(idleInterval.components.attoseconds) / 1e18
+    }
+
+    public func start() {
+        let t = Thread { [self] in run() }
+        t.name = "wal-checkpointer"
+        thread = t
+        t.start()
+    }
+
+    /// A transaction committed: a checkpoint is due within `interval`.
+    public func noteCommit() {
+        condition.lock()
+        commitsSinceCheckpoint += 1
+        if commitsSinceCheckpoint == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Runs a last checkpoint and stops the thread; the store closes after this.
+    public func stop() {
+        condition.lock()
+        let wasRunning = thread != nil && !stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if wasRunning { finished.wait() }
+        try? queue.close()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            if commitsSinceCheckpoint == 0 && !stopping {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: idleInterval))
+            }
+            let stop = stopping
+            commitsSinceCheckpoint = 0
+            condition.unlock()
+            checkpoint()
+            if stop {
+                finished.signal()
+                return
+            }
+            // Let commits gather for a while: a checkpoint per commit would fsync the database
+            // file as often as the WAL.
+            let deadline = Date(timeIntervalSinceNow: interval)
+            condition.lock()
+            while !stopping && condition.wait(until: deadline) {}
+            condition.unlock()
+        }
+    }
+
+    private func checkpoint() {
+        // A busy or locked database only postpones this checkpoint to the next one.
+        _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HubStore
+import Testing
+
+@Suite("WAL checkpoints off the writer's path")
+struct WALCheckpointerTests {
+    static func size(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// About 6 MB of telemetry, committed in 30 transactions like the writer's batches.
+    static func fill(_ store: SQLiteHubStore) async throws {
+        let body = Data(repeating: UInt8(ascii: "x"), count: 1024)
+        for _ in 0..<30 {
+            try await store.pool.write { db in
+                for _ in 0..<200 {
+                    try db.execute(sql: """
+                        INSERT INTO messages (deviceId, moduleId, enqueuedTime, body, properties, systemProperties)
+                        VALUES ('d1', NULL, 0, ?, '{}', '{}')
+                        """, arguments: [body])
+                }
+            }
+        }
+    }
+
+    @Test("with separate checkpoints, commits leave the WAL alone; the checkpointer moves it into the database")
+    func checkpointsRunBesideTheWriter() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.databasePath
+        let store = try SQLiteHubStore(path: path, separateCheckpoints: true)
+        try await Self.fill(store)
+        // SQLite's automatic checkpoint would have copied the pages after 1,000 (4 MB).
+        #expect(Self.size(path) < 1_000_000)
+        #expect(Self.size(path + "-wal") > 5_000_000)
+
+        let checkpointer = try WALCheckpointer(path: path, interval: .milliseconds(10))
+        checkpointer.start()
+        checkpointer.noteCommit()
+        var waited = 0
+        while Self.size(path) < 5_000_000 && waited < 500 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        checkpointer.stop()
+        #expect(Self.size(path) > 5_000_000)
+        let count = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") }
+        #expect(count == 6_000)
+        try store.close()
+    }
+
+    @Test("by default a commit checkpoints once the WAL passes 1,000 pages")
+    func automaticCheckpointsByDefault() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteHubStore(path: directory.databasePath)
+        try await Self.fill(store)
+        #expect(Self.size(directory.databasePath) > 3_000_000)
+        try store.close()
+    }
+
+    @Test("stopping a checkpointer that never started returns at once")
+    func stopWithoutStart() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteHubStore(path: directory.databasePath, separateCheckpoints: true)
+        try WALCheckpointer(path: directory.databasePath).stop()
+        try store.close()
+    }
+}
