@@ -56,10 +56,10 @@ public final class Hub: Sendable {
                                         separateCheckpoints: checkpointer != nil)
         self.checkpointer = checkpointer
         try store.markAllDisconnected(at: Date())
-        let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow())
+        let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow(), recentLimit: config.lowMemory ? 0 : 8192)
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
-            if let last = stored.last?.sequenceNumber { feed.publish(last) }
+            feed.publish(stored)
             checkpointer?.noteCommit()
         }
         let connections = ConnectionRegistry()

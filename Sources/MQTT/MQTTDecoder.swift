@@ -155,7 +155,9 @@ public enum MQTTDecoder {
         let duplicate = flags & 0x08 != 0
         if qos == .atMostOnce && duplicate { throw MQTTDecodeError.invalidFixedHeaderFlags(packetType: "PUBLISH", flags: flags) }
         let topic = try readString(&body, packetType: "PUBLISH", field: "topic name")
-        if topic.isEmpty || topic.contains("+") || topic.contains("#") || topic.contains("\u{0}") {
+        // Bytes, not Characters: a grapheme walk over every topic was 5 % of the hub's fan-in
+        // profile. '+', '#' and NUL are ASCII, so they never occur inside a multi-byte scalar.
+        if topic.isEmpty || topic.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") || $0 == 0 }) {
             throw MQTTDecodeError.invalidTopic(topic)
         }
         var packetID: UInt16?
@@ -172,8 +174,12 @@ public enum MQTTDecoder {
     }
 
     private static func readString(_ body: inout ByteBuffer, packetType: String, field: String) throws -> String {
-        let bytes = try readBinary(&body, packetType: packetType, field: field)
-        guard let string = String(validating: bytes, as: UTF8.self) else { throw MQTTDecodeError.invalidUTF8(field: field) }
+        guard let length: UInt16 = body.readInteger(), let slice = body.readSlice(length: Int(length)) else {
+            throw MQTTDecodeError.truncated(packetType: packetType, field: field)
+        }
+        // Validated straight from the buffer, without an intermediate array.
+        let string = slice.withUnsafeReadableBytes { String(validating: $0.assumingMemoryBound(to: UInt8.self), as: UTF8.self) }
+        guard let string else { throw MQTTDecodeError.invalidUTF8(field: field) }
         return string
     }
 

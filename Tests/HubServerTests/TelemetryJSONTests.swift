@@ -40,4 +40,18 @@ import Testing
         let expected = NSDictionary(dictionary: TelemetryMessage.json(record))
         #expect(written == expected)
     }
+
+    @Test("a run of lines is the lines one by one, with each record's own enqueued time")
+    func runOfLinesMatchesSingleLines() {
+        let times: [Int64] = [1_709_164_800_123, 1_709_164_800_123, 1_709_164_801_000, 1_709_164_800_123]
+        let records = times.enumerated().map { i, t in
+            TelemetryRecord(sequenceNumber: Int64(i + 1), deviceId: "d", moduleId: "m", enqueuedTime: t, body: Data("\(i)".utf8),
+                            properties: "{}", systemProperties: TelemetryJSON.object(["message-id": "m\(i)"]))
+        }
+        var run = ByteBuffer(), single = ByteBuffer()
+        TelemetryJSON.writeEventLines(records, into: &run)
+        for r in records { TelemetryJSON.writeEventLine(r, into: &single) }
+        #expect(String(buffer: run) == String(buffer: single))
+        #expect(String(buffer: run).contains("2024-02-29T00:00:01.000Z"))
+    }
 }

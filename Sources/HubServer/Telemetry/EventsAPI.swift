@@ -39,7 +39,12 @@ struct EventsAPI: Sendable {
                 // Take the committed high-water mark first: if the filtered query then finds
                 // nothing, no message of this device lies at or below it, so the reader skips there.
                 let latest = feed.latest
-                let batch = try await store.messages(after: position, deviceID: device, limit: 500)
+                let batch: [TelemetryRecord]
+                if let recent = feed.recent(after: position, deviceID: device, limit: 500) {
+                    batch = recent
+                } else {
+                    batch = try await store.messages(after: position, deviceID: device, limit: 500)
+                }
                 if batch.isEmpty {
                     if latest > position {
                         position = latest
@@ -50,7 +55,7 @@ struct EventsAPI: Sendable {
                     continue
                 }
                 var out = ByteBuffer()
-                for record in batch { TelemetryJSON.writeEventLine(record, into: &out) }
+                TelemetryJSON.writeEventLines(batch, into: &out)
                 position = batch.last?.sequenceNumber ?? position
                 try await writer.write(out)
             }

@@ -28,7 +28,24 @@ enum TelemetryJSON {
     /// describes, with the stored property objects spliced in rather than parsed and re-written.
     /// `iothub-enqueuedtime` is added as the last member of `systemProperties`.
     static func writeEventLine(_ r: TelemetryRecord, into out: inout ByteBuffer) {
-        let enqueued = TelemetryMessage.iso8601(milliseconds: r.enqueuedTime)
+        writeEventLine(r, enqueued: TelemetryMessage.iso8601(milliseconds: r.enqueuedTime), into: &out)
+    }
+
+    /// Lines for a run of events. A stored batch shares one enqueued time, so its text is made
+    /// once per run of equal times rather than per message (2 % of the fan-in profile).
+    static func writeEventLines(_ records: [TelemetryRecord], into out: inout ByteBuffer) {
+        var lastTime: Int64 = -1
+        var lastText = ""
+        for r in records {
+            if r.enqueuedTime != lastTime {
+                lastTime = r.enqueuedTime
+                lastText = TelemetryMessage.iso8601(milliseconds: r.enqueuedTime)
+            }
+            writeEventLine(r, enqueued: lastText, into: &out)
+        }
+    }
+
+    private static func writeEventLine(_ r: TelemetryRecord, enqueued: String, into out: inout ByteBuffer) {
         var field = ""
         out.writeStaticString(#"{"body":"#)
         if let text = String(validating: r.body, as: UTF8.self) {
