@@ -6,7 +6,9 @@ import GRDB
 /// submitter learns its sequence number only after its transaction committed, and only then may
 /// the hub send PUBACK. Completions run in submission order, on the writer's thread.
 public final class TelemetryWriter: @unchecked Sendable {
-    public typealias Completion = @Sendable (Result<TelemetryRecord, Error>) -> Void
+    /// Only where the message landed: handing each submitter its whole record back cost five
+    /// reference-count operations per copy, and the record was copied several times per message.
+    public typealias Completion = @Sendable (Result<TelemetryStored, Error>) -> Void
 
     private let pool: DatabasePool
     private let condition = NSCondition()
@@ -43,10 +45,15 @@ public final class TelemetryWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The record as stored, with its sequence number and enqueued time.
     public func submit(_ record: TelemetryRecord) async throws -> TelemetryRecord {
-        try await withCheckedThrowingContinuation { cont in
+        let stored = try await withCheckedThrowingContinuation { cont in
             submit(record) { cont.resume(with: $0) }
         }
+        var result = record
+        result.sequenceNumber = stored.sequenceNumber
+        result.enqueuedTime = stored.enqueuedTime
+        return result
     }
 
     /// Writes whatever is pending, then stops the thread. Called at shutdown so that nothing
@@ -69,9 +76,13 @@ public final class TelemetryWriter: @unchecked Sendable {
                 finished.signal()
                 return
             }
-            let take = min(pending.count, maxBatch)
-            let batch = Array(pending.prefix(take))
-            pending.removeFirst(take)
+            var batch: [(TelemetryRecord, Completion)] = []
+            if pending.count <= maxBatch {
+                swap(&batch, &pending)  // the common case: no element is copied
+            } else {
+                batch = Array(pending.prefix(maxBatch))
+                pending.removeFirst(maxBatch)
+            }
             condition.unlock()
             write(batch)
         }
@@ -85,23 +96,35 @@ public final class TelemetryWriter: @unchecked Sendable {
     private func write(_ batch: [(TelemetryRecord, Completion)]) {
         do {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let stored: [TelemetryRecord] = try pool.write { db in
+            var stored: [TelemetryRecord] = []
+            stored.reserveCapacity(batch.count)
+            try pool.write { db in
                 // One prepared statement for the batch: GRDB's Codable insert cost 12 % of the
                 // hub's CPU in the fan-in profile (BENCHMARKS.md), the statement itself little.
                 let insert = try db.cachedStatement(sql: Self.insertSQL)
-                return try batch.map { item in
+                stored.removeAll(keepingCapacity: true)  // a retried transaction starts again
+                for item in batch {
                     var record = item.0
                     record.enqueuedTime = now
                     try insert.execute(arguments: [record.deviceId, record.moduleId, now, record.body,
                                                    record.properties, record.systemProperties])
                     record.sequenceNumber = db.lastInsertedRowID
-                    return record
+                    stored.append(record)
                 }
             }
-            for (i, item) in batch.enumerated() { item.1(.success(stored[i])) }
+            for (i, item) in batch.enumerated() {
+                item.1(.success(TelemetryStored(sequenceNumber: stored[i].sequenceNumber ?? 0, enqueuedTime: now)))
+            }
             onCommit(stored)
         } catch {
             for item in batch { item.1(.failure(error)) }
         }
     }
+}
+
+/// Where a submitted message landed in the store.
+public struct TelemetryStored: Sendable, Equatable {
+    public var sequenceNumber: Int64
+    /// Milliseconds since 1970: the commit's time, shared by its whole batch.
+    public var enqueuedTime: Int64
 }

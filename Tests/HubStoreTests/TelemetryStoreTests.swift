@@ -3,15 +3,15 @@ import HubStore
 import Testing
 
 /// Collects completions from the writer thread.
-final class Completions: @unchecked Sendable {
+final class Completions<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var results: [(index: Int, result: Result<TelemetryRecord, Error>)] = []
+    private var results: [(index: Int, result: Result<Value, Error>)] = []
     private var waiter: CheckedContinuation<Void, Never>?
     private let expected: Int
 
     init(expected: Int) { self.expected = expected }
 
-    func record(_ index: Int, _ result: Result<TelemetryRecord, Error>) {
+    func record(_ index: Int, _ result: Result<Value, Error>) {
         lock.lock()
         results.append((index, result))
         let done = results.count == expected ? waiter : nil
@@ -29,7 +29,7 @@ final class Completions: @unchecked Sendable {
         }
     }
 
-    var all: [(index: Int, result: Result<TelemetryRecord, Error>)] {
+    var all: [(index: Int, result: Result<Value, Error>)] {
         lock.lock(); defer { lock.unlock() }
         return results
     }
@@ -63,7 +63,7 @@ struct TelemetryStoreTests {
     @Test("submit completes with the sequence number the database assigned")
     func submitReturnsSequenceNumber() async throws {
         try await withTemporaryStore { store, _ in
-            let committed = Completions(expected: 3)
+            let committed = Completions<TelemetryRecord>(expected: 3)
             let writer = TelemetryWriter(store: store) { batch in
                 for record in batch { committed.record(0, .success(record)) }
             }
@@ -81,13 +81,13 @@ struct TelemetryStoreTests {
     @Test("completions run in submission order; onCommit sees every record once, in order")
     func completionOrder() async throws {
         try await withTemporaryStore { store, _ in
-            let committed = Completions(expected: 500)
+            let committed = Completions<TelemetryRecord>(expected: 500)
             let writer = TelemetryWriter(store: store, maxBatch: 64) { batch in
                 for record in batch { committed.record(Int(String(decoding: record.body, as: UTF8.self)) ?? -1, .success(record)) }
             }
             writer.start()
             defer { writer.stop() }
-            let completions = Completions(expected: 500)
+            let completions = Completions<TelemetryStored>(expected: 500)
             for i in 0..<500 {
                 writer.submit(telemetry("dev\(i % 7)", "\(i)")) { completions.record(i, $0) }
             }
@@ -95,7 +95,7 @@ struct TelemetryStoreTests {
             await committed.wait()
             let all = completions.all
             #expect(all.map(\.index) == Array(0..<500))
-            #expect(try all.map { String(decoding: try $0.result.get().body, as: UTF8.self) } == (0..<500).map(String.init))
+            #expect(try all.map { try $0.result.get().sequenceNumber } == (1...500).map { Int64($0) })
             #expect(committed.all.map(\.index) == Array(0..<500))
             // Sequence numbers follow submission order.
             let stored = try await store.messages(after: 0, limit: 1000)
@@ -132,7 +132,7 @@ struct TelemetryStoreTests {
         try await withTemporaryStore { store, _ in
             let writer = TelemetryWriter(store: store, maxBatch: 16)
             writer.start()
-            let completions = Completions(expected: 300)
+            let completions = Completions<TelemetryStored>(expected: 300)
             for i in 0..<300 { writer.submit(telemetry("dev1", "\(i)")) { completions.record(i, $0) } }
             writer.stop()
             // stop() returned: every completion has run, every message is stored.
@@ -142,7 +142,7 @@ struct TelemetryStoreTests {
             let last = try await store.lastSequenceNumber()
             #expect(last == 300)
 
-            let late = Completions(expected: 1)
+            let late = Completions<TelemetryStored>(expected: 1)
             writer.submit(telemetry("dev1")) { late.record(0, $0) }
             await late.wait()
             #expect(throws: CancellationError.self) { try late.all[0].result.get() }

@@ -181,6 +181,13 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var generationID = ""
     /// What every message of this connection without a property bag stores as system properties.
     private var systemJSON: (identity: IdentityID, json: String)?
+    /// Stored telemetry's outcomes, from the writer thread to the event loop (`takeStoredOutcomes`).
+    private let storedOutcomes = NIOLockedValueBox<[StoredOutcome]>([])
+    private struct StoredOutcome: Sendable {
+        var packetID: UInt16?
+        var identity: IdentityID
+        var error: (any Error)?
+    }
 
     private func accept(identity: IdentityID, generationID: String, session: [String: UInt8]?, connect: Connect, username: MQTTUsername) {
         guard let context else { return }
@@ -243,21 +250,42 @@ final class MQTTConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let loop = context.eventLoop
         // Acknowledge only after the message is durably stored; the writer completes in order,
-        // so PUBACKs leave in the order the PUBLISHes came.
+        // so PUBACKs leave in the order the PUBLISHes came. Outcomes gather in a list that the
+        // event loop takes whole: one task per commit, not one per message.
         hub.writer.submit(record) { [weak self] result in
-            loop.execute {
-                guard let self else { return }
-                switch result {
-                case .success:
-                    self.hub.metrics.increment(.telemetrySuccess)
-                    if let packetID { self.sendSoon(.puback(packetID: packetID)) }
-                case .failure(let error):
-                    self.telemetryFailed(identity, "the hub could not store it: \(error)", code: .serverError)
-                    self.logger.error("storing telemetry failed", metadata: ["error": "\(error)"])
-                    self.close(.serverError("storing telemetry failed: \(error)"))
-                }
+            guard let self else { return }
+            var error: (any Error)?
+            if case .failure(let e) = result { error = e }
+            let outcome = StoredOutcome(packetID: packetID, identity: identity, error: error)
+            let first = self.storedOutcomes.withLockedValue { list -> Bool in
+                list.append(outcome)
+                return list.count == 1
+            }
+            if first { loop.execute { self.takeStoredOutcomes() } }
+        }
+    }
+
+    private func takeStoredOutcomes() {
+        let outcomes = storedOutcomes.withLockedValue { list -> [StoredOutcome] in
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
+        }
+        var stored = 0, acknowledged = 0
+        for outcome in outcomes {
+            if let error = outcome.error {
+                telemetryFailed(outcome.identity, "the hub could not store it: \(error)", code: .serverError)
+                logger.error("storing telemetry failed", metadata: ["error": "\(error)"])
+                close(.serverError("storing telemetry failed: \(error)"))
+                continue
+            }
+            stored += 1
+            if let packetID = outcome.packetID, let context {
+                context.write(wrapOutboundOut(.puback(packetID: packetID)), promise: nil)
+                acknowledged += 1
             }
         }
+        if acknowledged > 0 { context?.flush() }
+        if stored > 0 { hub.metrics.increment(.telemetrySuccess, by: stored) }
     }
 
     private func subscribe(packetID: UInt16, granted: [Subscribe.Request], durable: Bool) {
