@@ -123,15 +123,21 @@ public enum IoTTopic {
     /// `devices/{d}/messages/events[/{bag}]` without splitting the topic: every telemetry
     /// message comes this way, and the general parse was 10 % of the hub's CPU in the fan-in.
     static func parseDeviceTelemetry(_ topic: String) -> Inbound? {
-        let prefix = "devices/", middle = "/messages/events"
-        guard topic.hasPrefix(prefix) else { return nil }
-        let idStart = topic.utf8.index(topic.startIndex, offsetBy: prefix.utf8.count)
-        guard let slash = topic.utf8[idStart...].firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let rest = topic[slash...]
-        guard rest.hasPrefix(middle) else { return nil }
-        let after = rest.dropFirst(middle.count)
-        guard after.isEmpty || after.first == "/" else { return nil }
-        return .telemetry(IdentityID(deviceID: String(topic[idStart..<slash])), propertyBag: after.dropFirst())
+        // On UTF-8 bytes: Character-wise hasPrefix and dropFirst walked graphemes (3 % more).
+        let u = topic.utf8
+        let prefix = "devices/".utf8, middle = "/messages/events".utf8
+        guard u.starts(with: prefix) else { return nil }
+        let idStart = u.index(u.startIndex, offsetBy: prefix.count)
+        guard let slash = u[idStart...].firstIndex(of: UInt8(ascii: "/")), u[slash...].starts(with: middle) else { return nil }
+        let after = u.index(slash, offsetBy: middle.count)
+        let bag: Substring
+        if after == u.endIndex {
+            bag = topic[after...]
+        } else {
+            guard u[after] == UInt8(ascii: "/") else { return nil }
+            bag = topic[u.index(after: after)...]
+        }
+        return .telemetry(IdentityID(deviceID: String(topic[idStart..<slash])), propertyBag: bag)
     }
 
     static func bagAfter(prefixCount: Int, in topic: String) -> Substring {

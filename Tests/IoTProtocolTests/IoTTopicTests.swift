@@ -25,6 +25,16 @@ struct IoTTopicTests {
             == .telemetry(Self.mod1, propertyBag: "%24.on=out1&k=v"))
     }
 
+    @Test("near misses are not telemetry; non-ASCII device ids are kept whole")
+    func telemetryNearMisses() {
+        #expect(IoTTopic.parseInbound("devices/dev1/messages/eventsX") != .telemetry(Self.dev1, propertyBag: ""))
+        #expect(IoTTopic.parseInbound("devices/dev1/messages/event") == nil)
+        #expect(IoTTopic.parseInbound("devices/dev1") == nil)
+        #expect(IoTTopic.parseInbound("device/dev1/messages/events") == nil)
+        #expect(IoTTopic.parseInbound("devices/d\u{e9}v\u{301}/messages/events/k=v")
+            == .telemetry(IdentityID(deviceID: "d\u{e9}v\u{301}"), propertyBag: "k=v"))
+    }
+
     @Test("a '/' inside the bag stays in the bag")
     func slashInBag() {
         #expect(IoTTopic.parseInbound("devices/dev1/messages/events/a=b/c") == .telemetry(Self.dev1, propertyBag: "a=b/c"))
