@@ -3,6 +3,7 @@ import HubStore
 @testable import HubServer
 import NIOCore
 import Testing
+import Twin
 
 /// The hand-written telemetry JSON must say what JSONSerialization said before it.
 @Suite struct TelemetryJSONTests {
@@ -53,5 +54,18 @@ import Testing
         for r in records { TelemetryJSON.writeEventLine(r, into: &single) }
         #expect(String(buffer: run) == String(buffer: single))
         #expect(String(buffer: run).contains("2024-02-29T00:00:01.000Z"))
+    }
+
+    @Test("strings written from bytes are the text appendQuoted makes", arguments: [
+        "", "plain ascii {\"t\":1}", "quote \" backslash \\ newline \n tab \t cr \r", "ctl \u{1} \u{1f} \u{7f}",
+        "caf\u{e9} \u{1F600} \u{65}\u{301}", "\u{0}",
+    ])
+    func quotedFromBytes(text: String) {
+        var expected = ""
+        JSONValue.appendQuoted(text, to: &expected)
+        var buffer = ByteBuffer()
+        var copy = text
+        copy.withUTF8 { TelemetryJSON.writeQuoted(utf8: UnsafeRawBufferPointer($0), into: &buffer) }
+        #expect(String(buffer: buffer) == expected)
     }
 }
