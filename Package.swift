@@ -113,8 +113,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // iotedged is also edgeAgent and edgeHub (picked by argv[0], see its MultiCall), so the
+        // daemon starts them from its own executable and the three share its text pages.
         .executableTarget(name: "iotedged", dependencies: [
-            "EdgeDaemon",
+            "EdgeDaemon", "EdgeAgentProgram", "EdgeHubProgram",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,10 +160,9 @@ let package = Package(
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         .testTarget(name: "EdgeModuleTests", dependencies: ["EdgeModule"]),
         .testTarget(name: "EdgeCheckTests", dependencies: ["EdgeCheck", "EdgeDaemon", "EdgeModule", "Twin"]),
-        // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the hub.
-        // What the system modules share: the daemon's unix-socket APIs (workload, management).
         // The system zlib, for gzip-encoded module logs.
         .systemLibrary(name: "COutpostZlib", path: "Sources/COutpostZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // What the system modules share: the daemon's unix-socket APIs (workload, management).
         .target(name: "EdgeModule", dependencies: [
             "Twin", "COutpostZlib",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -178,21 +179,27 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "edge-hub", dependencies: [
+        // edgeHub's program (settings from the environment, logging, exit codes), for the
+        // edge-hub executable and iotedged.
+        .target(name: "EdgeHubProgram", dependencies: [
             "EdgeHub", "EdgeModule", "HubServer", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "edge-hub", dependencies: ["EdgeHubProgram"]),
         // The sample module shipped with Outpost (Azure's SimulatedTemperatureSensor's behaviour).
         .executableTarget(name: "simulated-temperature-sensor", dependencies: [
             "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "edge-agent", dependencies: [
+        // edgeAgent as iotedged starts it: the EdgeAgent logic wired to the daemon's APIs and the
+        // hub; for the edge-agent executable and iotedged.
+        .target(name: "EdgeAgentProgram", dependencies: [
             "EdgeAgent", "EdgeModule", "IoTClient", "Twin",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "edge-agent", dependencies: ["EdgeAgentProgram"]),
         .testTarget(name: "TwinQueryTests", dependencies: ["TwinQuery", "Twin"]),
         .testTarget(name: "LogQueryTests", dependencies: ["LogQuery"]),
         .testTarget(name: "EdgeRoutesTests", dependencies: ["EdgeRoutes"]),

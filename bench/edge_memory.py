@@ -35,13 +35,52 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
-def pids_of(binary: Path) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", str(binary)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
+def pids_of(bin_dir: Path, name: str) -> list[int]:
+    """The processes running program `name`: argv[0]'s basename is the name (iotedged starts
+    edgeAgent and edgeHub from its own executable as argv[0] `edge-agent` and `edge-hub`), and
+    the executable is one of bin_dir's (so a runtime of another build is not counted)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv0 = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+            exe = Path(os.readlink(entry / "exe"))
+        except OSError:
+            continue
+        if os.path.basename(argv0) == name and exe.parent == bin_dir:
+            pids.append(int(entry.name))
+    return pids
+
+
+def smaps_breakdown(pid: int) -> dict[str, int]:
+    """KiB of Pss by what is mapped (the process's executable, other files, anonymous memory),
+    plus the executable's resident size and the process's Private_Dirty."""
+    out = {"exe": 0, "exe_rss": 0, "files": 0, "anon": 0, "dirty": 0}
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+        text = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return out
+    kind = "anon"
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if not fields[0].endswith(":"):  # a mapping: address perms offset dev inode [path]
+            path = fields[5] if len(fields) > 5 else ""
+            kind = "exe" if path == exe else "files" if path.startswith("/") else "anon"
+        elif fields[0] == "Pss:":
+            out[kind] += int(fields[1])
+        elif fields[0] == "Rss:" and kind == "exe":
+            out["exe_rss"] += int(fields[1])
+        elif fields[0] == "Private_Dirty:":
+            out["dirty"] += int(fields[1])
+    return out
 
 
 def runtime_pss(bin_dir: Path) -> dict[str, int]:
-    return {name: sum(pss_kib(p) for p in pids_of(bin_dir / name)) for name in ("iotedged", "edge-agent", "edge-hub")}
+    return {name: sum(pss_kib(p) for p in pids_of(bin_dir, name)) for name in ("iotedged", "edge-agent", "edge-hub")}
 
 
 def main() -> int:
@@ -57,6 +96,9 @@ def main() -> int:
         if not (bin_dir / name).exists():
             print(f"{bin_dir / name} is missing: build with swift build -c release --scratch-path .build-release", file=sys.stderr)
             return 2
+    # A binary just built or copied has dirty page-cache pages, which smaps counts as
+    # Private_Dirty until they are written back.
+    os.sync()
     work = Path(tempfile.mkdtemp(prefix="edge-bench-"))
     host, gateway = "127.0.0.52", "127.0.0.53"
     procs: list[subprocess.Popen] = []
@@ -117,6 +159,8 @@ workload_uri = "unix://{edge / 'workload.sock'}"
 
         time.sleep(args.seconds)  # settle at one message a second per sensor
         idle = runtime_pss(bin_dir)
+        idle_pids = {name: pids_of(bin_dir, name) for name in ("iotedged", "edge-agent", "edge-hub")}
+        idle_maps = {name: [smaps_breakdown(p) for p in pids] for name, pids in idle_pids.items()}
 
         # The load: the same sensors at the target rate (redeploy with a shorter interval).
         for m in modules.values():
@@ -140,6 +184,18 @@ workload_uri = "unix://{edge / 'workload.sock'}"
         print(f"{'idle':<22}{mb(idle['iotedged']):>10}{mb(idle['edge-agent']):>11}{mb(idle['edge-hub']):>9}{mb(sum(idle.values())):>10}")
         print(f"{f'load ({achieved:.0f} msg/s)':<22}{mb(peak['iotedged']):>10}{mb(peak['edge-agent']):>11}{mb(peak['edge-hub']):>9}{mb(sum(peak.values())):>10}")
         print(f"time from starting iotedged to the first module message at the hub: {first_message:.1f} s")
+        print(f"\nidle, by mapping (MB of Pss; 'executable' is the process's own file, its Rss in brackets)")
+        print(f"{'process':<12}{'pid':>8}{'executable':>24}{'files':>8}{'anon':>8}{'Private_Dirty':>15}  runs")
+        for name, pids in idle_pids.items():
+            if not pids:
+                print(f"{name:<12}{'-':>8}  no process found")
+            for pid, m in zip(pids, idle_maps[name]):
+                exe = f"{mb(m['exe'])} ({mb(m['exe_rss'])})"
+                try:
+                    runs = os.readlink(f"/proc/{pid}/exe")
+                except OSError:
+                    runs = "?"
+                print(f"{name:<12}{pid:>8}{exe:>24}{mb(m['files']):>8}{mb(m['anon']):>8}{mb(m['dirty']):>15}  {runs}")
         print(f"target rate {args.rate} msg/s from {args.sensors} sensors; achieved {achieved:.0f} msg/s stored at the hub")
         return 0
     finally:

@@ -6,10 +6,12 @@ TTL drops counted on edgeHub's Prometheus endpoint."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -243,5 +245,54 @@ def test_module_twin_through_edge_hub(module_hub, tmp_path):
         cp = module_hub.cli("twin", "update", edge.device_id, "twinmod", "--desired", '{"interval": 7}')
         assert cp.returncode == 0, cp.stderr
         wait_log(edge, "twinmod", '"interval": 7')
+    finally:
+        edge.stop()
+
+
+def module_processes(daemon_pid: int) -> dict[str, str]:
+    """The daemon's child processes: argv[0]'s basename → the executable (/proc/PID/exe)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid != daemon_pid:
+                continue
+            argv0 = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode()
+            out[os.path.basename(argv0)] = os.readlink(entry / "exe")
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+@pytest.mark.parametrize("hub_image", ["edge-hub", "absolute"])
+def test_system_modules_run_from_the_daemons_executable(module_hub, tmp_path, hub_image):
+    """edgeAgent and edgeHub are programs of iotedged's own executable (picked by argv[0]), so
+    the three processes share its text pages; an absolute image path still runs that file (here
+    the standalone edge-hub), and other modules run their own executables."""
+    image = str(BIN_DIR / "edge-hub") if hub_image == "absolute" else hub_image
+    manifest = deployment({
+        "sensor": {"type": "process", "status": "running", "restartPolicy": "always",
+                   "settings": {"image": "simulated-temperature-sensor"},
+                   "env": {"MessageCount": {"value": "3"}, "SendInterval": {"value": "0.2"}}},
+    }, routes={"up": "FROM /messages/modules/* INTO $upstream"}, edge_hub_image=image)
+    edge = start_edge(module_hub, tmp_path, manifest)
+    try:
+        wait_events(module_hub, edge.device_id, 3, module="sensor")
+        edge.wait_reported(lambda r: r["systemModules"]["edgeHub"]["runtimeStatus"] == "running", what="edgeHub running")
+        daemon_exe = os.readlink(f"/proc/{edge.proc.pid}/exe")
+        assert daemon_exe == str(IOTEDGED.resolve())
+        kids = module_processes(edge.proc.pid)
+        assert kids.get("edge-agent") == daemon_exe, kids
+        if hub_image == "absolute":
+            assert kids.get("edge-hub") == str((BIN_DIR / "edge-hub").resolve()), kids
+        else:
+            assert kids.get("edge-hub") == daemon_exe, kids
+        assert kids.get("simulated-temperature-sensor") == str((BIN_DIR / "simulated-temperature-sensor").resolve()), kids
+        # `iotedge list` still names the images the deployment gave.
+        cp = edge.iotedge("list")
+        assert cp.returncode == 0, cp.stderr
+        assert re.search(r"edgeHub\s+running.*" + re.escape(image), cp.stdout), cp.stdout
     finally:
         edge.stop()

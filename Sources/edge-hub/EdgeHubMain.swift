@@ -1,37 +1,7 @@
-import EdgeHub
-import EdgeModule
-import Foundation
-import HubServer
-import Logging
-import NIOCore
+import EdgeHubProgram
 
-/// edgeHub, started by iotedged as a system module.
+/// `edge-hub` on its own (iotedged runs the same program from its own executable).
 @main
 enum EdgeHubMain {
-    static let version = "1.5.0-outpost"
-
-    static func main() async {
-        let env = ProcessInfo.processInfo.environment
-        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
-        let logger = Logger(label: "edgeHub")
-        logger.info("Starting Edge Hub")
-        logger.info("Version - \(version)")
-        do {
-            let settings = try EdgeHubSettings(environment: env)
-            if !settings.optimizeForPerformance {
-                // Before anything touches NIO's shared threads: one event loop and one blocking thread.
-                NIOSingletons.groupLoopCountSuggestion = 1
-                NIOSingletons.blockingPoolThreadCountSuggestion = 1
-                logger.info("OptimizeForPerformance is false: low-memory mode (1 I/O thread, 1 store reader, 256 KiB store cache per connection)")
-            }
-            try await EdgeHubRunner.run(settings: settings, logger: logger)
-        } catch let error as ListenError {
-            for line in PortConflict.explain(error) { logger.critical("\(line)") }
-            logger.critical("Edge Hub is stopping: it cannot listen for modules and downstream devices")
-            exit(1)
-        } catch {
-            logger.critical("Edge Hub is stopping: \(error)")
-            exit(1)
-        }
-    }
+    static func main() async { await EdgeHubProgram.main() }
 }

@@ -10,8 +10,8 @@ import Musl
 #endif
 
 /// `iotedged [--config PATH] [--check-config] [--log-level LEVEL]`: the edge daemon. Parses
-/// and wires; the behaviour is in the EdgeDaemon library.
-@main
+/// and wires; the behaviour is in the EdgeDaemon library. (`MultiCall` picks it, or edgeAgent
+/// or edgeHub, by the name the process was started under.)
 struct IoTEdged: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iotedged",
@@ -72,7 +72,9 @@ struct IoTEdged: AsyncParsableCommand {
             logger.critical("Cannot use trust_bundle_cert \(edgeConfig.trustBundlePath ?? ""): \(error)")
             throw ExitCode(1)
         }
-        let daemon = EdgeDaemon(config: edgeConfig, identityProvider: provider, logLevel: levelSetting, logger: logger)
+        var options = EdgeDaemon.Options()
+        options.ownPrograms = Set(MultiCall.programs.keys)
+        let daemon = EdgeDaemon(config: edgeConfig, identityProvider: provider, options: options, logLevel: levelSetting, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -143,11 +143,44 @@ struct ProcessRuntimeTests {
         let dir = TempDir()
         let agent = dir.script("edge-agent", "exit 0")
         let resolver = ExecutableResolver(directories: [dir.path], searchPath: false)
-        #expect(try resolver.resolve("edge-agent").get() == agent)
-        #expect(try resolver.resolve("mcr.microsoft.com/azureiotedge-agent:1.5").get() == agent)
+        #expect(try resolver.resolve("edge-agent").get() == .init(path: agent, argv0: agent))
+        #expect(try resolver.resolve("mcr.microsoft.com/azureiotedge-agent:1.5").get() == .init(path: agent))
         #expect(ExecutableResolver.name(ofImage: "mcr.microsoft.com/azureiotedge-hub@sha256:abc") == "edge-hub")
         #expect(ExecutableResolver.name(ofImage: "myregistry.io/team/filter:2") == "filter")
-        #expect(try ExecutableResolver(directories: [], searchPath: true).resolve("sh").get().hasSuffix("/sh"))
+        #expect(try ExecutableResolver(directories: [], searchPath: true).resolve("sh").get().path.hasSuffix("/sh"))
+    }
+
+    /// iotedged's own programs: `edge-hub` (or Azure's hub image) runs the daemon's executable
+    /// as argv[0] `edge-hub`, even with an `edge-hub` file beside it; other names and absolute
+    /// paths are looked up as before.
+    @Test func theDaemonsOwnProgramsRunItsExecutableUnderTheirName() throws {
+        let dir = TempDir()
+        let agent = dir.script("edge-agent", "exit 0")
+        let hub = dir.script("edge-hub", "exit 0")
+        let resolver = ExecutableResolver(directories: [dir.path], searchPath: false,
+                                          ownPrograms: ["edge-hub"], ownExecutable: "/opt/outpost/iotedged")
+        #expect(try resolver.resolve("edge-hub").get() == .init(path: "/opt/outpost/iotedged", argv0: "edge-hub"))
+        #expect(try resolver.resolve("mcr.microsoft.com/azureiotedge-hub:1.5").get() == .init(path: "/opt/outpost/iotedged", argv0: "edge-hub"))
+        #expect(try resolver.resolve(hub).get() == .init(path: hub))
+        #expect(try resolver.resolve("edge-agent").get() == .init(path: agent))
+        var noOwn = resolver
+        noOwn.ownExecutable = nil
+        #expect(try noOwn.resolve("edge-hub").get() == .init(path: hub))
+    }
+
+    /// The process gets the resolver's argv[0], not the path: /bin/sh started as `fake-hub`
+    /// says so in `$0` (with and without a WorkingDir, which takes another spawn path).
+    @Test func aModuleRunUnderAnotherNameSeesItAsArgv0() async throws {
+        let dir = TempDir()
+        let rt = ProcessRuntime(configuration: .init(logDirectory: dir.file("logs"), resolver: ExecutableResolver(
+            directories: [dir.path], searchPath: false, ownPrograms: ["fake-hub"], ownExecutable: "/bin/sh")))
+        try await rt.create(ModuleSpec(name: "plain", image: "fake-hub", createOptions: .string(#"{"Cmd":["-c","echo argv0=$0"]}"#)))
+        try await rt.create(ModuleSpec(name: "cwd", image: "fake-hub",
+                                       createOptions: .string(#"{"Cmd":["-c","echo argv0=$0 cwd=$(pwd)"],"WorkingDir":"/tmp"}"#)))
+        try await rt.start("plain")
+        try await rt.start("cwd")
+        #expect(await eventually { (try? await rt.logs("plain", options: LogOptions()).collect())?.contains("argv0=fake-hub") == true })
+        #expect(await eventually { (try? await rt.logs("cwd", options: LogOptions()).collect())?.contains("argv0=fake-hub cwd=/tmp") == true })
     }
 
     @Test func updateReplacesTheSpecAndRemoveForgetsTheModule() async throws {

@@ -22,6 +22,10 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
         public var maxAgentBackoff: Double = 60
         /// How long identity provisioning is retried in the background before giving up.
         public var provisioningRetry: Double = 30
+        /// The programs the daemon's own executable also is, by name (`edge-agent`, `edge-hub`):
+        /// modules whose image names one run that executable under the name (see
+        /// `ExecutableResolver.ownPrograms`). Empty by default: a test process is no iotedged.
+        public var ownPrograms: Set<String> = []
         public init() {}
     }
 
@@ -58,7 +62,8 @@ public final class EdgeDaemon: Service, @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.runtime = runtime ?? ProcessRuntime(configuration: .init(logDirectory: config.logDirectory,
-                                                                                 imageFetcher: ImageFetcher(homeDirectory: config.homeDirectory)),
+                                                                      resolver: .standard(ownPrograms: options.ownPrograms),
+                                                                      imageFetcher: ImageFetcher(homeDirectory: config.homeDirectory)),
                                                  logger: Logger(label: "iotedged.runtime"))
         self.identities = IdentityStore(provider: identityProvider,
                                         cachePath: FileIO.join(config.homeDirectory, "identities.json"),

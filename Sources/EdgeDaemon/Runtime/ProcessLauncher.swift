@@ -14,7 +14,7 @@ import Darwin
 enum ProcessLauncher {
     struct Request {
         var executable: String
-        /// argv, with argv[0].
+        /// argv, with argv[0] (usually `executable`; the daemon's own programs are chosen by it).
         var arguments: [String]
         /// `KEY=VALUE` strings.
         var environment: [String]
@@ -59,7 +59,11 @@ enum ProcessLauncher {
         var argv = request.arguments
         if useShellForDirectory, let dir = request.workingDirectory {
             // No posix_spawn_file_actions_addchdir_np: a shell changes directory, then execs the
-            // module, so the module's pid is still the one spawned here.
+            // module, so the module's pid is still the one spawned here. POSIX sh's exec cannot
+            // set argv[0], and a program chosen by its argv[0] would start as another.
+            guard request.arguments.first == request.executable else {
+                return .failure(SpawnError(errno: ENOSYS, step: "WorkingDir \(dir) with argv[0] \(request.arguments.first ?? "") needs glibc 2.29's posix_spawn_file_actions_addchdir_np"))
+            }
             argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir, request.executable] + Array(request.arguments.dropFirst())
             executable = "/bin/sh"
         }

@@ -328,17 +328,14 @@ public actor ProcessRuntime: ModuleRuntime {
             logger.debug("Module \(spec.name): createOptions \(options.ignored.joined(separator: ", ")) have no meaning for a process; ignored")
         }
         let program = options.entrypoint?.first ?? spec.image
-        let executable: String
+        let executable: ExecutableResolver.Program
         if ImageFetcher.isURL(program) {
             guard let fetcher = configuration.imageFetcher else { throw .invalidSpec("image \(program) is a URL, and this runtime fetches none") }
-            executable = try await fetcher.executable(for: program, auth: spec.auth, module: spec.name)
+            executable = .init(path: try await fetcher.executable(for: program, auth: spec.auth, module: spec.name))
         } else {
-            switch configuration.resolver.resolve(program) {
-            case .success(let path): executable = path
-            case .failure(let error): throw error
-            }
+            executable = try configuration.resolver.resolve(program).get()
         }
-        let arguments = [executable] + Array((options.entrypoint ?? []).dropFirst()) + (options.cmd ?? [])
+        let arguments = [executable.argv0] + Array((options.entrypoint ?? []).dropFirst()) + (options.cmd ?? [])
         var env: [(String, String)] = []
         func set(_ key: String, _ value: String) {
             if let i = env.firstIndex(where: { $0.0 == key }) { env[i].1 = value } else { env.append((key, value)) }
@@ -351,7 +348,7 @@ public actor ProcessRuntime: ModuleRuntime {
         }
         for v in options.env { set(v.key, v.value) }
         for v in spec.env { set(v.key, v.value) }
-        return ProcessLauncher.Request(executable: executable, arguments: arguments,
+        return ProcessLauncher.Request(executable: executable.path, arguments: arguments,
                                        environment: env.map { "\($0.0)=\($0.1)" }, workingDirectory: options.workingDir)
     }
 

@@ -104,6 +104,17 @@ public enum FileIO {
         a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
+    /// Where the symbolic link `path` points, or nil when it is none (or unreadable).
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The running program's executable (`/proc/self/exe`).
+    public static var ownExecutable: String? { readLink("/proc/self/exe") }
+
     public static func size(_ path: String) -> Int? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

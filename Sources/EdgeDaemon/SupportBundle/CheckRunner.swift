@@ -22,7 +22,7 @@ public struct CheckRunner: Sendable {
 
     public func run(configPath: String, iothubHostname: String?) async -> Outcome {
         guard let executable else {
-            return .unavailable("`iotedge` was found neither beside \(Self.programPath() ?? "this program") nor on PATH, so `iotedge check` could not run. Install Outpost's binaries together, then run `iotedge check --output json` by hand.")
+            return .unavailable("`iotedge` was found neither beside \(FileIO.ownExecutable ?? "this program") nor on PATH, so `iotedge check` could not run. Install Outpost's binaries together, then run `iotedge check --output json` by hand.")
         }
         var arguments = ["check", "--output", "json", "--config", configPath]
         if let iothubHostname, !iothubHostname.isEmpty { arguments += ["--iothub-hostname", iothubHostname] }
@@ -74,23 +74,5 @@ public struct CheckRunner: Sendable {
     }
 
     /// `iotedge` beside the running program (Outpost's binaries ship together), else on PATH.
-    public static func findIotedge() -> String? {
-        if let program = programPath() {
-            let candidate = FileIO.join(FileIO.dirname(of: program), "iotedge")
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = FileIO.join(String(dir), "iotedge")
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-
-    static func programPath() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public static func findIotedge() -> String? { ExecutableResolver.sibling("iotedge") }
 }

@@ -11,19 +11,7 @@ public enum DaemonProcess {
     /// The iotedged executable: beside the running program (Outpost's binaries ship together),
     /// else on PATH.
     public static func executable(besides program: String = "/proc/self/exe") -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink(program, &buffer, buffer.count - 1)
-        if n > 0 {
-            let dir = FileIO.dirname(of: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            let candidate = FileIO.join(dir, "iotedged")
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = FileIO.join(String(dir), "iotedged")
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
+        ExecutableResolver.sibling("iotedged", of: program)
     }
 
     /// Starts `iotedged --config PATH` detached; its console output goes to `consoleLog`
