@@ -27,6 +27,7 @@ public enum EdgeHubRunner {
                                       retention: .seconds(2 * 86_400), metricsPort: 0)
         config.aliases = [settings.hubHost]
         config.lowMemory = !settings.optimizeForPerformance
+        config.recentTelemetryLimit = 0
         let hub = try Hub(config: config, logger: logger,
                           certificates: HubCertificates(caPEM: trust, serverCertificatePEM: certificate, serverKeyPEM: key))
 

@@ -51,12 +51,12 @@ public final class Hub: Sendable {
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
         let storePath = config.file("hub.sqlite").path
         // A small device keeps SQLite's automatic checkpoints: one thread and connection fewer.
-        let checkpointer = config.lowMemory ? nil : try WALCheckpointer(path: storePath)
         self.store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
-                                        separateCheckpoints: checkpointer != nil)
+                                        separateCheckpoints: !config.lowMemory)
+        let checkpointer = config.lowMemory ? nil : WALCheckpointer(path: storePath)
         self.checkpointer = checkpointer
         try store.markAllDisconnected(at: Date())
-        let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow(), recentLimit: config.lowMemory ? 0 : 8192)
+        let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow(), recentLimit: config.recentTelemetryLimit)
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
             feed.publish(stored)

@@ -25,7 +25,11 @@ public enum HubDatabase {
             try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             if lowMemory { try db.execute(sql: "PRAGMA cache_size = -256") }
-            if separateCheckpoints { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            if separateCheckpoints {
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                // A WAL that grew under a burst is cut back to 64 MiB when it next starts over.
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            }
         }
         if lowMemory { config.maximumReaderCount = 1 }
         config.busyMode = .timeout(10)

@@ -7,7 +7,10 @@ import GRDB
 /// behind it did too. A passive checkpoint here runs beside the writer and never blocks it.
 /// The store is opened with `separateCheckpoints` so that commits leave checkpoints to this.
 public final class WALCheckpointer: @unchecked Sendable {
-    private let queue: DatabaseQueue
+    private let path: String
+    /// Opened by the first checkpoint, on the checkpointer's thread: a connection opened before
+    /// the store had switched the file to WAL never checkpointed it (tested).
+    private var queue: DatabaseQueue?
     private let condition = NSCondition()
     private var commitsSinceCheckpoint = 0
     private var stopping = false
@@ -18,11 +21,13 @@ public final class WALCheckpointer: @unchecked Sendable {
     /// Checkpoints also run this often when nothing said it committed (registry writes, retention).
     private let idleInterval: TimeInterval
 
-    public init(path: String, interval: Duration = .milliseconds(100), idleInterval: Duration = .seconds(2)) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.label = "wal-checkpointer"
-        queue = try DatabaseQueue(path: path, configuration: config)
+    /// WAL frames (pages) above which the writer waits for a full checkpoint: 64 MiB of 4 KiB pages.
+    private let maxWALFrames: Int
+
+    public init(path: String, interval: Duration = .milliseconds(100), idleInterval: Duration = .seconds(2),
+                maxWALFrames: Int = 16_384) {
+        self.path = path
+        self.maxWALFrames = maxWALFrames
         self.interval = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         self.idleInterval = Double(idleInterval.components.seconds) + Double(idleInterval.components.attoseconds) / 1e18
     }
@@ -50,7 +55,7 @@ public final class WALCheckpointer: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if wasRunning { finished.wait() }
-        try? queue.close()
+        try? queue?.close()
     }
 
     private func run() {
@@ -77,7 +82,20 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func checkpoint() {
+        if queue == nil {
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            config.label = "wal-checkpointer"
+            queue = try? DatabaseQueue(path: path, configuration: config)
+        }
         // A busy or locked database only postpones this checkpoint to the next one.
-        _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        guard let passive = try? queue?.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return }
+        // Under a steady stream, new frames arrive while the old ones are copied, so the WAL
+        // never restarts from its beginning and grows without end (0.9 GB in 15 s at peak). Past
+        // the bound, a RESTART checkpoint holds the writer back until it has copied everything,
+        // and the next commit starts the WAL over.
+        if passive.walFrameCount > maxWALFrames {
+            _ = try? queue?.writeWithoutTransaction { db in try db.checkpoint(.restart) }
+        }
     }
 }

@@ -34,7 +34,7 @@ struct WALCheckpointerTests {
         #expect(Self.size(path) < 1_000_000)
         #expect(Self.size(path + "-wal") > 5_000_000)
 
-        let checkpointer = try WALCheckpointer(path: path, interval: .milliseconds(10))
+        let checkpointer = WALCheckpointer(path: path, interval: .milliseconds(10))
         checkpointer.start()
         checkpointer.noteCommit()
         var waited = 0
@@ -46,6 +46,27 @@ struct WALCheckpointerTests {
         #expect(Self.size(path) > 5_000_000)
         let count = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") }
         #expect(count == 6_000)
+        try store.close()
+    }
+
+    @Test("a checkpointer opened before the store (as the hub does) checkpoints too, while a reader reads")
+    func checkpointerOpenedFirst() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.databasePath
+        let checkpointer = WALCheckpointer(path: path, interval: .milliseconds(10))
+        let store = try SQLiteHubStore(path: path, separateCheckpoints: true)
+        checkpointer.start()
+        try await Self.fill(store)
+        checkpointer.noteCommit()
+        var waited = 0
+        while Self.size(path) < 5_000_000 && waited < 500 {
+            _ = try await store.messages(after: 0, limit: 10)
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        checkpointer.stop()
+        #expect(Self.size(path) > 5_000_000)
         try store.close()
     }
 
@@ -64,7 +85,7 @@ struct WALCheckpointerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteHubStore(path: directory.databasePath, separateCheckpoints: true)
-        try WALCheckpointer(path: directory.databasePath).stop()
+        WALCheckpointer(path: directory.databasePath).stop()
         try store.close()
     }
 }

@@ -30,6 +30,9 @@ public struct HubConfiguration: Sendable {
     public var mqttPlainPort: Int = 0
     /// What a PUBACK waits for: an fsync (`full`, survives power loss) or the OS (`normal`).
     public var storeSync: StoreSync = .full
+    /// How many of the last committed messages the events endpoint keeps in memory for readers
+    /// at the head of the stream (0: none; edgeHub routes from the store and has no such reader).
+    public var recentTelemetryLimit = 8192
 
     public init(host: String, dataDirectory: URL, mqttPort: Int = 8883, httpsPort: Int = 443,
                 bindAddress: String? = nil, retention: Duration = .seconds(86_400),
