@@ -11,11 +11,9 @@ public final class TelemetryWriter: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<TelemetryStored, Error>) -> Void
 
     private let pool: DatabasePool
-    private let condition = NSCondition()
+    private let worker = StoreThread(name: "telemetry-writer")
+    private var condition: NSCondition { worker.condition }
     private var pending: [(TelemetryRecord, Completion)] = []
-    private var stopping = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
     private let maxBatch: Int
     /// Called after every committed batch, on the writer thread: wakes live readers.
     private let onCommit: @Sendable ([TelemetryRecord]) -> Void
@@ -27,15 +25,12 @@ public final class TelemetryWriter: @unchecked Sendable {
     }
 
     public func start() {
-        let t = Thread { [self] in run() }
-        t.name = "telemetry-writer"
-        thread = t
-        t.start()
+        worker.start { [self] in run() }
     }
 
     public func submit(_ record: TelemetryRecord, completion: @escaping Completion) {
         condition.lock()
-        if stopping {
+        if worker.stopping {
             condition.unlock()
             completion(.failure(CancellationError()))
             return
@@ -59,21 +54,15 @@ public final class TelemetryWriter: @unchecked Sendable {
     /// Writes whatever is pending, then stops the thread. Called at shutdown so that nothing
     /// accepted is lost.
     public func stop() {
-        condition.lock()
-        let wasRunning = thread != nil && !stopping
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        if wasRunning { finished.wait() }
+        worker.stop()
     }
 
     private func run() {
         while true {
             condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty && stopping {
+            while pending.isEmpty && !worker.stopping { condition.wait() }
+            if pending.isEmpty && worker.stopping {
                 condition.unlock()
-                finished.signal()
                 return
             }
             var batch: [(TelemetryRecord, Completion)] = []

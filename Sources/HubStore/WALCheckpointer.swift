@@ -11,11 +11,9 @@ public final class WALCheckpointer: @unchecked Sendable {
     /// Opened by the first checkpoint, on the checkpointer's thread: a connection opened before
     /// the store had switched the file to WAL never checkpointed it (tested).
     private var queue: DatabaseQueue?
-    private let condition = NSCondition()
+    private let worker = StoreThread(name: "wal-checkpointer")
+    private var condition: NSCondition { worker.condition }
     private var commitsSinceCheckpoint = 0
-    private var stopping = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
     /// The shortest time between two checkpoints while commits keep coming.
     private let interval: TimeInterval
     /// Checkpoints also run this often when nothing said it committed (registry writes, retention).
@@ -33,10 +31,7 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     public func start() {
-        let t = Thread { [self] in run() }
-        t.name = "wal-checkpointer"
-        thread = t
-        t.start()
+        worker.start { [self] in run() }
     }
 
     /// A transaction committed: a checkpoint is due within `interval`.
@@ -49,34 +44,26 @@ public final class WALCheckpointer: @unchecked Sendable {
 
     /// Runs a last checkpoint and stops the thread; the store closes after this.
     public func stop() {
-        condition.lock()
-        let wasRunning = thread != nil && !stopping
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        if wasRunning { finished.wait() }
+        worker.stop()
         try? queue?.close()
     }
 
     private func run() {
         while true {
             condition.lock()
-            if commitsSinceCheckpoint == 0 && !stopping {
+            if commitsSinceCheckpoint == 0 && !worker.stopping {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: idleInterval))
             }
-            let stop = stopping
+            let stop = worker.stopping
             commitsSinceCheckpoint = 0
             condition.unlock()
             checkpoint()
-            if stop {
-                finished.signal()
-                return
-            }
+            if stop { return }
             // Let commits gather for a while: a checkpoint per commit would fsync the database
             // file as often as the WAL.
             let deadline = Date(timeIntervalSinceNow: interval)
             condition.lock()
-            while !stopping && condition.wait(until: deadline) {}
+            while !worker.stopping && condition.wait(until: deadline) {}
             condition.unlock()
         }
     }
