@@ -51,9 +51,10 @@ public final class Hub: Sendable {
         self.policies = try SharedAccessPolicies.loadOrCreate(in: config)
         let storePath = config.file("hub.sqlite").path
         // A small device keeps SQLite's automatic checkpoints: one thread and connection fewer.
-        self.store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
-                                        separateCheckpoints: !config.lowMemory)
+        // (The checkpointer opens its connection when it first runs, after the store is in WAL.)
         let checkpointer = config.lowMemory ? nil : WALCheckpointer(path: storePath)
+        self.store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
+                                        separateCheckpoints: checkpointer != nil)
         self.checkpointer = checkpointer
         try store.markAllDisconnected(at: Date())
         let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow(), recentLimit: config.recentTelemetryLimit)

@@ -120,29 +120,42 @@ extension JSONValue {
         return "\(n)"
     }
 
-    /// `s` as a JSON string literal appended to `out`; a string with nothing to escape (the
-    /// usual case, on the telemetry hot path too) is appended whole.
+    /// `s` as a JSON string literal appended to `out`.
     public static func appendQuoted(_ s: String, to out: inout String) {
-        out += "\""
-        var probe = s
-        let plain = probe.withUTF8 { bytes in !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
-        if plain {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
+        var s = s
+        s.withUTF8 { bytes in
+            writeQuoted(utf8: UnsafeRawBufferPointer(bytes)) { out += String(decoding: $0, as: UTF8.self) }
         }
-        out += "\""
+    }
+
+    /// Valid UTF-8 as a JSON string literal, handed to `emit` in pieces: the quotes, runs that
+    /// need no escaping (a usual string is one run), and escapes. The one escaping rule for the
+    /// JSON written here, whether into a String or straight into a socket buffer.
+    @inlinable
+    public static func writeQuoted(utf8 bytes: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) -> Void) {
+        var quote = UInt8(ascii: "\"")
+        withUnsafeBytes(of: &quote) { emit($0) }
+        var start = 0
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            if start < i { emit(UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
+            start = i + 1
+            // `\"`, `\\`, `\n`, `\r`, `\t`, else `\u00XX` in lower-case hex.
+            let short: UInt8? = switch b {
+            case 0x22: 0x22
+            case 0x5C: 0x5C
+            case 0x0A: UInt8(ascii: "n")
+            case 0x0D: UInt8(ascii: "r")
+            case 0x09: UInt8(ascii: "t")
+            default: nil
+            }
+            func hex(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+            var escape: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0x5C, short ?? UInt8(ascii: "u"), 0x30, 0x30, hex(b >> 4), hex(b & 0xF))
+            withUnsafeBytes(of: &escape) { emit(short == nil ? $0 : UnsafeRawBufferPointer(rebasing: $0[0..<2])) }
+        }
+        if start < bytes.count { emit(UnsafeRawBufferPointer(rebasing: bytes[start...])) }
+        withUnsafeBytes(of: &quote) { emit($0) }
     }
 
     private static func reason(_ error: Error) -> String {

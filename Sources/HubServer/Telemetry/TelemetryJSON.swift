@@ -86,30 +86,10 @@ enum TelemetryJSON {
         out.writeStaticString("\"}}\n")
     }
 
-    /// Valid UTF-8 as a JSON string, the text `JSONValue.appendQuoted` makes, written from the
-    /// bytes: building Strings for each event's fields was most of the events line's cost.
+    /// Valid UTF-8 as a JSON string, escaped by `JSONValue.writeQuoted` straight into the buffer:
+    /// building Strings for each event's fields was most of the events line's cost.
     static func writeQuoted(utf8 bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
-        out.writeInteger(UInt8(ascii: "\""))
-        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out.writeBytes(bytes)
-        } else {
-            let hex = Array("0123456789abcdef".utf8)
-            for b in bytes {
-                switch b {
-                case 0x22: out.writeStaticString("\\\"")
-                case 0x5C: out.writeStaticString("\\\\")
-                case 0x0A: out.writeStaticString("\\n")
-                case 0x0D: out.writeStaticString("\\r")
-                case 0x09: out.writeStaticString("\\t")
-                case ..<0x20:
-                    out.writeStaticString("\\u00")
-                    out.writeInteger(hex[Int(b >> 4)])
-                    out.writeInteger(hex[Int(b & 0xF)])
-                default: out.writeInteger(b)
-                }
-            }
-        }
-        out.writeInteger(UInt8(ascii: "\""))
+        JSONValue.writeQuoted(utf8: bytes) { out.writeBytes($0) }
     }
 
     /// A stored object's text, or `{}` if it is not an object (as `parseObject` would give).
