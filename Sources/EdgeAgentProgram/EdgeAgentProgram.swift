@@ -12,16 +12,9 @@ import Twin
 /// daemon starts edgeAgent from its own executable so the processes share its text pages.
 public enum EdgeAgentProgram {
     public static func main() async {
-        let env = ProcessInfo.processInfo.environment
-        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
-        let logger = Logger(label: "edgeAgent")
-        logger.info("Starting module management agent.")
-        logger.info("Version - \(AgentReport.version)")
-        do {
+        await ModuleMain.run(label: "edgeAgent", startLines: ["Starting module management agent.", "Version - \(AgentReport.version)"],
+                             stopping: "Edge agent is stopping") { env, logger in
             try await run(env: env, logger: logger)
-        } catch {
-            logger.critical("Edge agent is stopping: \(error)")
-            exit(1)
         }
     }
 

@@ -12,12 +12,8 @@ public enum EdgeHubProgram {
     static let version = "1.5.0-outpost"
 
     public static func main() async {
-        let env = ProcessInfo.processInfo.environment
-        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
-        let logger = Logger(label: "edgeHub")
-        logger.info("Starting Edge Hub")
-        logger.info("Version - \(version)")
-        do {
+        await ModuleMain.run(label: "edgeHub", startLines: ["Starting Edge Hub", "Version - \(version)"],
+                             stopping: "Edge Hub is stopping") { env, logger in
             let settings = try EdgeHubSettings(environment: env)
             if !settings.optimizeForPerformance {
                 // Before anything touches NIO's shared threads: one event loop and one blocking thread.
@@ -25,14 +21,13 @@ public enum EdgeHubProgram {
                 NIOSingletons.blockingPoolThreadCountSuggestion = 1
                 logger.info("OptimizeForPerformance is false: low-memory mode (1 I/O thread, 1 store reader, 256 KiB store cache per connection)")
             }
-            try await EdgeHubRunner.run(settings: settings, logger: logger)
-        } catch let error as ListenError {
-            for line in PortConflict.explain(error) { logger.critical("\(line)") }
-            logger.critical("Edge Hub is stopping: it cannot listen for modules and downstream devices")
-            exit(1)
-        } catch {
-            logger.critical("Edge Hub is stopping: \(error)")
-            exit(1)
+            do {
+                try await EdgeHubRunner.run(settings: settings, logger: logger)
+            } catch let error as ListenError {
+                for line in PortConflict.explain(error) { logger.critical("\(line)") }
+                logger.critical("Edge Hub is stopping: it cannot listen for modules and downstream devices")
+                exit(1)
+            }
         }
     }
 }

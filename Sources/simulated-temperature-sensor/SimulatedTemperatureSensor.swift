@@ -13,13 +13,9 @@ import Twin
 @main
 enum SimulatedTemperatureSensor {
     static func main() async {
-        let env = ProcessInfo.processInfo.environment
-        ModuleLogging.bootstrap(env["RuntimeLogLevel"])
-        let logger = Logger(label: "SimulatedTemperatureSensor")
-        logger.info("SimulatedTemperatureSensor Main() started.")
-        do { try await run(env, logger) } catch {
-            logger.critical("SimulatedTemperatureSensor stopped: \(error)")
-            exit(1)
+        await ModuleMain.run(label: "SimulatedTemperatureSensor", startLines: ["SimulatedTemperatureSensor Main() started."],
+                             stopping: "SimulatedTemperatureSensor stopped") { env, logger in
+            try await run(env, logger)
         }
     }
 
