@@ -169,12 +169,6 @@ public enum HubDatabase {
                 t.column("entry", .text).notNull()
             }
         }
-        m.registerMigration("v4-telemetry-without-device-index") { db in
-            // The (deviceId, sequenceNumber) index cost each commit one page per device that
-            // sent in it: 40 % of the bytes written per message at 20,000 msg/s from 100 devices
-            // (BENCHMARKS.md). Reads for one device scan sequence ranges instead.
-            try db.execute(sql: "DROP INDEX IF EXISTS messages_by_device")
-        }
         return m
     }
 }

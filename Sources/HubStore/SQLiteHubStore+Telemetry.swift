@@ -3,14 +3,9 @@ import GRDB
 
 extension SQLiteHubStore {
     /// Messages after `sequenceNumber`, oldest first, optionally of one device.
-    /// Up to `limit` messages after `sequenceNumber` (and at most `through`, if given), of
-    /// `deviceID` only if given. A device's messages have no index of their own, so a reader for
-    /// one device passes `through` to bound each scan.
-    public func messages(after sequenceNumber: Int64, deviceID: String? = nil, through: Int64? = nil,
-                         limit: Int) async throws -> [TelemetryRecord] {
+    public func messages(after sequenceNumber: Int64, deviceID: String? = nil, limit: Int) async throws -> [TelemetryRecord] {
         try await pool.read { db in
             var request = TelemetryRecord.filter(Column("sequenceNumber") > sequenceNumber)
-            if let through { request = request.filter(Column("sequenceNumber") <= through) }
             if let deviceID { request = request.filter(Column("deviceId") == deviceID) }
             return try request.order(Column("sequenceNumber")).limit(limit).fetchAll(db)
         }

@@ -161,21 +161,6 @@ struct TelemetryStoreTests {
             #expect(try await store.messages(after: 3, limit: 3).map(\.sequenceNumber) == [4, 5, 6])
             #expect(try await store.messages(after: 0, deviceID: "odd", limit: 100).map(\.sequenceNumber) == [2, 4, 6, 8, 10])
             #expect(try await store.messages(after: 10, limit: 100) == [])
-            // A bounded scan: only sequence numbers in (after, through].
-            #expect(try await store.messages(after: 2, deviceID: "odd", through: 7, limit: 100).map(\.sequenceNumber) == [4, 6])
-            #expect(try await store.messages(after: 2, deviceID: "odd", through: 3, limit: 100) == [])
-            #expect(try await store.messages(after: 0, through: 2, limit: 100).map(\.sequenceNumber) == [1, 2])
-        }
-    }
-
-    @Test("messages are indexed by time only: a per-device index cost a page per device per commit")
-    func deviceIndexDropped() async throws {
-        try await withTemporaryStore { store, _ in
-            let indexes = try await store.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")
-            }
-            #expect(indexes.contains("messages_by_time"))
-            #expect(!indexes.contains("messages_by_device"))
         }
     }
 

@@ -10,8 +10,6 @@ struct EventsAPI: Sendable {
     static let defaultGroup = "$Default"
     /// An empty line is sent when nothing happened for this long, so a dead reader is noticed.
     static let heartbeat: Duration = .seconds(5)
-    /// How many sequence numbers one store read for a single device looks through.
-    static let deviceScanWindow: Int64 = 20_000
 
     /// `GET /$outpost/events?consumerGroup=G&fromSequence=N&device=D&maxCount=N`
     func stream(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -41,21 +39,15 @@ struct EventsAPI: Sendable {
                 // Take the committed high-water mark first: if the filtered query then finds
                 // nothing, no message of this device lies at or below it, so the reader skips there.
                 let latest = feed.latest
-                var scannedThrough = latest
                 let batch: [TelemetryRecord]
                 if let recent = feed.recent(after: position, deviceID: device, limit: 500) {
                     batch = recent
-                } else if device != nil {
-                    // One device's messages are found by scanning: a window at a time, so that a
-                    // rare device far behind costs many short reads rather than one long one.
-                    scannedThrough = min(latest, position + Self.deviceScanWindow)
-                    batch = try await store.messages(after: position, deviceID: device, through: scannedThrough, limit: 500)
                 } else {
-                    batch = try await store.messages(after: position, limit: 500)
+                    batch = try await store.messages(after: position, deviceID: device, limit: 500)
                 }
                 if batch.isEmpty {
-                    if scannedThrough > position {
-                        position = scannedThrough
+                    if latest > position {
+                        position = latest
                         continue
                     }
                     await feed.wait(after: position, timeout: Self.heartbeat)
