@@ -169,6 +169,24 @@ public enum HubDatabase {
                 t.column("entry", .text).notNull()
             }
         }
+        m.registerMigration("v4-telemetry-device-blocks") { db in
+            // The (deviceId, sequenceNumber) index cost each commit one page per device in it:
+            // at 100 devices and batches of a few dozen, most of the bytes a message wrote to
+            // the WAL (BENCHMARKS.md). A row per device and block of 1,024 sequence numbers says
+            // where a device's messages are; its rows are appended, a few per block.
+            try db.execute(sql: """
+                CREATE TABLE messageBlocks (
+                    block INTEGER NOT NULL,
+                    deviceId TEXT NOT NULL,
+                    PRIMARY KEY (block, deviceId)
+                ) WITHOUT ROWID
+                """)
+            try db.execute(sql: """
+                INSERT INTO messageBlocks (block, deviceId)
+                SELECT DISTINCT sequenceNumber >> \(TelemetryBlocks.shift), deviceId FROM messages
+                """)
+            try db.execute(sql: "DROP INDEX messages_by_device")
+        }
         return m
     }
 }

@@ -2,13 +2,42 @@ import Foundation
 import GRDB
 
 extension SQLiteHubStore {
-    /// Messages after `sequenceNumber`, oldest first, optionally of one device.
+    /// Messages after `sequenceNumber`, oldest first, optionally of one device. With a device,
+    /// fewer than `limit` may come back while more follow; an empty answer means there are none.
     public func messages(after sequenceNumber: Int64, deviceID: String? = nil, limit: Int) async throws -> [TelemetryRecord] {
         try await pool.read { db in
-            var request = TelemetryRecord.filter(Column("sequenceNumber") > sequenceNumber)
-            if let deviceID { request = request.filter(Column("deviceId") == deviceID) }
-            return try request.order(Column("sequenceNumber")).limit(limit).fetchAll(db)
+            if let deviceID { return try Self.messages(db, after: sequenceNumber, deviceID: deviceID, limit: limit) }
+            return try TelemetryRecord.filter(Column("sequenceNumber") > sequenceNumber)
+                .order(Column("sequenceNumber")).limit(limit).fetchAll(db)
         }
+    }
+
+    /// How many blocks that hold the device's messages one read looks through at most, once it
+    /// has found some: a device that sends once in a thousand costs many short reads rather
+    /// than one long one.
+    static let blocksPerRead = 32
+
+    /// One device's messages: only the blocks that `messageBlocks` names for it are scanned.
+    private static func messages(_ db: Database, after sequenceNumber: Int64, deviceID: String, limit: Int) throws -> [TelemetryRecord] {
+        let nextBlock = try db.cachedStatement(sql: """
+            SELECT block FROM messageBlocks WHERE block >= ? AND deviceId = ? ORDER BY block LIMIT 1
+            """)
+        let inBlock = try db.cachedStatement(sql: """
+            SELECT * FROM messages WHERE sequenceNumber > ? AND sequenceNumber < ? AND deviceId = ?
+            ORDER BY sequenceNumber LIMIT ?
+            """)
+        var found: [TelemetryRecord] = []
+        var after = sequenceNumber
+        var blocksRead = 0
+        while found.count < limit && (found.isEmpty || blocksRead < blocksPerRead) {
+            guard let block = try Int64.fetchOne(nextBlock, arguments: [TelemetryBlocks.block(of: after + 1), deviceID]) else { break }
+            let end = TelemetryBlocks.firstSequenceNumber(of: block + 1)
+            let start = max(after, TelemetryBlocks.firstSequenceNumber(of: block) - 1)
+            found += try TelemetryRecord.fetchAll(inBlock, arguments: [start, end, deviceID, limit - found.count])
+            after = end - 1
+            blocksRead += 1
+        }
+        return found
     }
 
     public func lastSequenceNumber() async throws -> Int64 {
@@ -60,7 +89,13 @@ extension SQLiteHubStore {
     public func deleteMessages(enqueuedBefore cutoff: Int64) async throws -> Int {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM messages WHERE enqueuedTime < ?", arguments: [cutoff])
-            return db.changesCount
+            let removed = db.changesCount
+            // The newest block's rows stay even when every message went: the writer remembers
+            // them as written and would not insert them again.
+            let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(sequenceNumber) FROM messages").map(TelemetryBlocks.block(of:))
+            let keepFrom = try oldest ?? Int64.fetchOne(db, sql: "SELECT MAX(block) FROM messageBlocks") ?? 0
+            try db.execute(sql: "DELETE FROM messageBlocks WHERE block < ?", arguments: [keepFrom])
+            return removed
         }
     }
 

@@ -15,6 +15,8 @@ public final class TelemetryWriter: @unchecked Sendable {
     private var condition: NSCondition { worker.condition }
     private var pending: [(TelemetryRecord, Completion)] = []
     private let maxBatch: Int
+    /// Which devices already have their `messageBlocks` row; only the writer's thread uses it.
+    private var blocks = TelemetryBlocks()
     /// Called after every committed batch, on the writer thread: wakes live readers.
     private let onCommit: @Sendable ([TelemetryRecord]) -> Void
 
@@ -81,26 +83,37 @@ public final class TelemetryWriter: @unchecked Sendable {
         INSERT INTO messages (deviceId, moduleId, enqueuedTime, body, properties, systemProperties)
         VALUES (?, ?, ?, ?, ?, ?)
         """
+    private static let blockSQL = "INSERT OR IGNORE INTO messageBlocks (block, deviceId) VALUES (?, ?)"
 
     private func write(_ batch: [(TelemetryRecord, Completion)]) {
         do {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             var stored: [TelemetryRecord] = []
+            // Taken over only once the transaction committed: a rolled-back row is not recorded.
+            var blocks = self.blocks
             stored.reserveCapacity(batch.count)
             try pool.write { db in
                 // One prepared statement for the batch: GRDB's Codable insert cost 12 % of the
                 // hub's CPU in the fan-in profile (BENCHMARKS.md), the statement itself little.
                 let insert = try db.cachedStatement(sql: Self.insertSQL)
+                let markBlock = try db.cachedStatement(sql: Self.blockSQL)
                 stored.removeAll(keepingCapacity: true)  // a retried transaction starts again
+                blocks = self.blocks
                 for item in batch {
                     var record = item.0
                     record.enqueuedTime = now
                     try insert.execute(arguments: [record.deviceId, record.moduleId, now, record.body,
                                                    record.properties, record.systemProperties])
-                    record.sequenceNumber = db.lastInsertedRowID
+                    let sequenceNumber = db.lastInsertedRowID
+                    record.sequenceNumber = sequenceNumber
+                    let block = TelemetryBlocks.block(of: sequenceNumber)
+                    if blocks.needsRow(block: block, deviceId: record.deviceId) {
+                        try markBlock.execute(arguments: [block, record.deviceId])
+                    }
                     stored.append(record)
                 }
             }
+            self.blocks = blocks
             for (i, item) in batch.enumerated() {
                 item.1(.success(TelemetryStored(sequenceNumber: stored[i].sequenceNumber ?? 0, enqueuedTime: now)))
             }
