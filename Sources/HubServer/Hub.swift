@@ -53,15 +53,16 @@ public final class Hub: Sendable {
         // A small device keeps SQLite's automatic checkpoints: one thread and connection fewer.
         // (The checkpointer opens its connection when it first runs, after the store is in WAL.)
         let checkpointer = config.lowMemory ? nil : WALCheckpointer(path: storePath)
-        self.store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
-                                        separateCheckpoints: checkpointer != nil)
+        let store = try SQLiteHubStore(path: storePath, lowMemory: config.lowMemory, sync: config.storeSync,
+                                       separateCheckpoints: checkpointer != nil)
+        self.store = store
         self.checkpointer = checkpointer
         try store.markAllDisconnected(at: Date())
         let feed = TelemetryFeed(latest: try store.lastSequenceNumberNow(), recentLimit: config.recentTelemetryLimit)
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
             feed.publish(stored)
-            checkpointer?.noteCommit()
+            if checkpointer?.noteCommit() == true { store.checkpointBetweenCommits() }
         }
         let connections = ConnectionRegistry()
         self.connections = connections

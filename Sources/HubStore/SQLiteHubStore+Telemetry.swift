@@ -112,3 +112,13 @@ extension SQLiteHubStore {
         }
     }
 }
+
+extension SQLiteHubStore {
+    /// A passive checkpoint on the writer's own connection, run by the telemetry writer between
+    /// two commits when the `WALCheckpointer` found the WAL past its bound: no commit can come
+    /// between, so every frame is copied and the next commit starts the WAL over. A failure
+    /// only leaves that to a later try.
+    public func checkpointBetweenCommits() {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+}

@@ -36,7 +36,7 @@ struct WALCheckpointerTests {
 
         let checkpointer = WALCheckpointer(path: path, interval: .milliseconds(10))
         checkpointer.start()
-        checkpointer.noteCommit()
+        _ = checkpointer.noteCommit()
         var waited = 0
         while Self.size(path) < 5_000_000 && waited < 500 {
             try await Task.sleep(for: .milliseconds(20))
@@ -58,7 +58,7 @@ struct WALCheckpointerTests {
         let store = try SQLiteHubStore(path: path, separateCheckpoints: true)
         checkpointer.start()
         try await Self.fill(store)
-        checkpointer.noteCommit()
+        _ = checkpointer.noteCommit()
         var waited = 0
         while Self.size(path) < 5_000_000 && waited < 500 {
             _ = try await store.messages(after: 0, limit: 10)
@@ -67,6 +67,39 @@ struct WALCheckpointerTests {
         }
         checkpointer.stop()
         #expect(Self.size(path) > 5_000_000)
+        try store.close()
+    }
+
+    /// Frames in the WAL now; a passive checkpoint reports it.
+    static func walFrames(_ store: SQLiteHubStore) async throws -> Int {
+        try await store.pool.writeWithoutTransaction { db in try db.checkpoint(.passive).walFrameCount }
+    }
+
+    @Test("past its bound the checkpointer asks the committing thread to finish, and the next commit starts the WAL over")
+    func writerFinishesPastTheBound() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.databasePath
+        let store = try SQLiteHubStore(path: path, separateCheckpoints: true)
+        let checkpointer = WALCheckpointer(path: path, interval: .milliseconds(10), maxWALFrames: 1_000)
+        checkpointer.start()
+        defer { checkpointer.stop() }
+        // Below the bound: passes run, and nobody is asked.
+        try await store.pool.write { db in try db.execute(sql: "INSERT INTO messages (deviceId, enqueuedTime, body, properties, systemProperties) VALUES ('d1', 0, x'00', '{}', '{}')") }
+        for _ in 0..<10 {
+            #expect(checkpointer.noteCommit() == false)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Self.fill(store)  // about 1,500 pages
+        var asked = false
+        for _ in 0..<250 where !asked {
+            asked = checkpointer.noteCommit()
+            if !asked { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(asked)
+        store.checkpointBetweenCommits()
+        try await store.pool.write { db in try db.execute(sql: "INSERT INTO messages (deviceId, enqueuedTime, body, properties, systemProperties) VALUES ('d1', 0, x'00', '{}', '{}')") }
+        #expect(try await Self.walFrames(store) < 10)
         try store.close()
     }
 
