@@ -30,10 +30,12 @@ final class ServiceClient: @unchecked Sendable {
         return token?.text ?? ""
     }
 
-    func request(_ method: HTTPMethod, _ path: String, json body: Any? = nil, timeout: TimeAmount = .seconds(60)) async throws -> (HTTPResponseStatus, Data) {
+    func request(_ method: HTTPMethod, _ path: String, json body: Any? = nil, ifMatch: String? = nil,
+                 timeout: TimeAmount = .seconds(60)) async throws -> (HTTPResponseStatus, Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: authorization())
+        if let ifMatch { request.headers.add(name: "If-Match", value: ifMatch) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
@@ -43,7 +45,8 @@ final class ServiceClient: @unchecked Sendable {
         return (response.status, Data(bytes.readableBytesView))
     }
 
-    /// Registers devices with `key` as both SAS keys, `concurrency` requests at a time.
+    /// Registers devices with `key` as both SAS keys, `concurrency` requests at a time; devices
+    /// that exist already are given the key.
     func createDevices(_ ids: [String], key: String, concurrency: Int = 32) async throws {
         var iterator = ids.makeIterator()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -60,7 +63,12 @@ final class ServiceClient: @unchecked Sendable {
     private func createDevice(_ id: String, key: String) async throws {
         let body: [String: Any] = ["deviceId": id, "status": "enabled",
                                    "authentication": ["type": "sas", "symmetricKey": ["primaryKey": key, "secondaryKey": key]]]
-        let (status, data) = try await request(.PUT, "/devices/\(id)?api-version=\(Dialer.apiVersion)", json: body)
+        let path = "/devices/\(id)?api-version=\(Dialer.apiVersion)"
+        var (status, data) = try await request(.PUT, path, json: body)
+        if status == .conflict {
+            // A device of an earlier run with the same --prefix: it takes this run's key.
+            (status, data) = try await request(.PUT, path, json: body, ifMatch: "*")
+        }
         guard status == .ok || status == .created else {
             throw BenchError("creating device \(id) failed: HTTP \(status.code) \(String(decoding: data.prefix(300), as: UTF8.self))")
         }
