@@ -111,9 +111,7 @@ extension SQLiteHubStore {
                                   oldestEnqueuedTime: row["oldest"], newestEnqueuedTime: row["newest"], bodyBytes: row["bytes"])
         }
     }
-}
 
-extension SQLiteHubStore {
     /// A passive checkpoint on the writer's own connection, run by the telemetry writer between
     /// two commits when the `WALCheckpointer` found the WAL past its bound: no commit can come
     /// between, so every frame is copied and the next commit starts the WAL over. A failure

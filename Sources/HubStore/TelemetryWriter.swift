@@ -89,8 +89,6 @@ public final class TelemetryWriter: @unchecked Sendable {
         do {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             var stored: [TelemetryRecord] = []
-            // Taken over only once the transaction committed: a rolled-back row is not recorded.
-            var blocks = self.blocks
             stored.reserveCapacity(batch.count)
             try pool.write { db in
                 // One prepared statement for the batch: GRDB's Codable insert cost 12 % of the
@@ -98,7 +96,6 @@ public final class TelemetryWriter: @unchecked Sendable {
                 let insert = try db.cachedStatement(sql: Self.insertSQL)
                 let markBlock = try db.cachedStatement(sql: Self.blockSQL)
                 stored.removeAll(keepingCapacity: true)  // a retried transaction starts again
-                blocks = self.blocks
                 for item in batch {
                     var record = item.0
                     record.enqueuedTime = now
@@ -113,12 +110,14 @@ public final class TelemetryWriter: @unchecked Sendable {
                     stored.append(record)
                 }
             }
-            self.blocks = blocks
             for (i, item) in batch.enumerated() {
                 item.1(.success(TelemetryStored(sequenceNumber: stored[i].sequenceNumber ?? 0, enqueuedTime: now)))
             }
             onCommit(stored)
         } catch {
+            // Rows marked in the rolled-back transaction were not written: forget every mark,
+            // and the next commits insert their rows again (a duplicate is ignored).
+            blocks = TelemetryBlocks()
             for item in batch { item.1(.failure(error)) }
         }
     }
