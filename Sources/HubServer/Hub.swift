@@ -62,7 +62,9 @@ public final class Hub: Sendable {
         self.feed = feed
         self.writer = TelemetryWriter(store: store) { stored in
             feed.publish(stored)
-            if checkpointer?.noteCommit() == true { store.checkpointBetweenCommits() }
+            if let checkpointer, checkpointer.noteCommit(), !store.checkpointBetweenCommits() {
+                checkpointer.catchUpFailed()
+            }
         }
         let connections = ConnectionRegistry()
         self.connections = connections

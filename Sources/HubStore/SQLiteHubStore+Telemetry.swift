@@ -114,9 +114,12 @@ extension SQLiteHubStore {
 
     /// A passive checkpoint on the writer's own connection, run by the telemetry writer between
     /// two commits when the `WALCheckpointer` found the WAL past its bound: no commit can come
-    /// between, so every frame is copied and the next commit starts the WAL over. A failure
-    /// only leaves that to a later try.
-    public func checkpointBetweenCommits() {
-        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    /// between, so every frame is copied and the next commit starts the WAL over. False when it
+    /// did not copy everything: SQLite refuses a checkpoint (SQLITE_BUSY) while the
+    /// checkpointer's own pass runs, and the writer must then try again after its next commit.
+    @discardableResult
+    public func checkpointBetweenCommits() -> Bool {
+        guard let result = try? pool.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return false }
+        return result.checkpointedFrameCount == result.walFrameCount
     }
 }

@@ -51,6 +51,14 @@ public final class WALCheckpointer: @unchecked Sendable {
         return catchUp
     }
 
+    /// The committing thread's catch-up did not copy every frame (the pass here held SQLite's
+    /// checkpoint lock at that moment): ask again after the next commit.
+    public func catchUpFailed() {
+        condition.lock()
+        catchUpWanted = true
+        condition.unlock()
+    }
+
     /// Runs a last checkpoint and stops the thread; the store closes after this.
     public func stop() {
         worker.stop()
