@@ -116,7 +116,7 @@ let package = Package(
         // iotedged is also edgeAgent and edgeHub (picked by argv[0], see its MultiCall), so the
         // daemon starts them from its own executable and the three share its text pages.
         .executableTarget(name: "iotedged", dependencies: [
-            "EdgeDaemon", "EdgeAgentProgram", "EdgeHubProgram",
+            "EdgeDaemon", "EdgeAgentProgram", "EdgeHubProgram", "EdgeModule",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -79,6 +79,30 @@ def smaps_breakdown(pid: int) -> dict[str, int]:
     return out
 
 
+def rollup_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def working_set(pids: dict[str, list[int]], seconds: float) -> dict[str, int]:
+    """KiB each program touched in `seconds`: its pages' accessed bits are cleared
+    (/proc/PID/clear_refs), and smaps then counts as Referenced what was used since. Resident
+    pages outside it were touched at start-up or mapped around a fault, not used while idle."""
+    for plist in pids.values():
+        for pid in plist:
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("1")
+            except OSError:
+                pass
+    time.sleep(seconds)
+    return {name: sum(rollup_kib(p, "Referenced") for p in plist) for name, plist in pids.items()}
+
+
 def runtime_pss(bin_dir: Path) -> dict[str, int]:
     return {name: sum(pss_kib(p) for p in pids_of(bin_dir, name)) for name in ("iotedged", "edge-agent", "edge-hub")}
 
@@ -89,6 +113,9 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=1000, help="messages per second in the load phase")
     ap.add_argument("--seconds", type=int, default=30, help="length of the idle and load phases")
     ap.add_argument("--sensors", type=int, default=4, help="sensor modules sharing the rate")
+    ap.add_argument("--working-set-seconds", type=float, default=10, help="idle time over which the pages used are counted")
+    ap.add_argument("--keep-startup-pages", action="store_true",
+                    help="OUTPOST_STARTUP_PAGES=keep for the three and the sensors: leave mapped what they touched while starting")
     ap.add_argument("--low-memory", action="store_true", help="run edgeHub with OptimizeForPerformance=false")
     args = ap.parse_args()
     bin_dir = Path(args.bin).resolve()
@@ -118,12 +145,17 @@ def main() -> int:
         interval = args.sensors / args.rate
         modules = {f"sensor{i}": {"type": "process", "status": "running", "restartPolicy": "on-failure",
                                   "settings": {"image": "simulated-temperature-sensor"},
-                                  "env": {"SendInterval": {"value": "1"}}} for i in range(args.sensors)}
+                                  "env": {"SendInterval": {"value": "1"},
+                                          # The sensors share the Swift libraries' pages: they keep theirs too, or
+                                          # the three would carry a larger share of those pages.
+                                          **({"OUTPOST_STARTUP_PAGES": {"value": "keep"}} if args.keep_startup_pages else {})}}
+                   for i in range(args.sensors)}
         manifest = {"modulesContent": {
             "$edgeAgent": {"properties.desired": {"schemaVersion": "1.1", "runtime": {"type": "process", "settings": {}},
                 "systemModules": {"edgeAgent": {"type": "process", "settings": {"image": "edge-agent"}},
                                   "edgeHub": {"type": "process", "status": "running", "restartPolicy": "always",
                                               "settings": {"image": "edge-hub"}, "env": {"OUTPOST_EDGEHUB_METRICS_PORT": {"value": "0"},
+                                                      **({"OUTPOST_STARTUP_PAGES": {"value": "keep"}} if args.keep_startup_pages else {}),
                                                       **({"OptimizeForPerformance": {"value": "false"}} if args.low_memory else {})}}},
                 "modules": modules}},
             "$edgeHub": {"properties.desired": {"schemaVersion": "1.1", "routes": {"up": "FROM /messages/modules/* INTO $upstream"},
@@ -143,6 +175,8 @@ name = "edgeAgent"
 type = "process"
 [agent.config]
 image = "edge-agent"
+[agent.env]
+{'OUTPOST_STARTUP_PAGES = "keep"' if args.keep_startup_pages else ''}
 [connect]
 management_uri = "unix://{edge / 'mgmt.sock'}"
 workload_uri = "unix://{edge / 'workload.sock'}"
@@ -151,16 +185,21 @@ management_uri = "unix://{edge / 'mgmt.sock'}"
 workload_uri = "unix://{edge / 'workload.sock'}"
 ''')
         started = time.monotonic()
-        procs.append(subprocess.Popen([str(bin_dir / "iotedged"), "--config", str(edge / "config.toml")],
+        daemon_env = dict(os.environ, **({"OUTPOST_STARTUP_PAGES": "keep"} if args.keep_startup_pages else {}))
+        procs.append(subprocess.Popen([str(bin_dir / "iotedged"), "--config", str(edge / "config.toml")], env=daemon_env,
                                       stdout=open(work / "iotedged.log", "wb"), stderr=subprocess.STDOUT))
         subprocess.run([iothub, "monitor-events", "--data-dir", str(work / "hub"), "--device", "bench-edge", "--count", "1",
                         "--timeout", "120"], check=True, capture_output=True)
         first_message = time.monotonic() - started
 
-        time.sleep(args.seconds)  # settle at one message a second per sensor
+        # Settle at one message a second per sensor, and past the release of start-up pages
+        # (20 s after each process started).
+        time.sleep(max(args.seconds, 30 - first_message))
         idle = runtime_pss(bin_dir)
         idle_pids = {name: pids_of(bin_dir, name) for name in ("iotedged", "edge-agent", "edge-hub")}
         idle_maps = {name: [smaps_breakdown(p) for p in pids] for name, pids in idle_pids.items()}
+        idle_rss = {name: sum(rollup_kib(p, "Rss") for p in pids) for name, pids in idle_pids.items()}
+        touched = working_set(idle_pids, args.working_set_seconds)
 
         # The load: the same sensors at the target rate (redeploy with a shorter interval).
         for m in modules.values():
@@ -183,6 +222,9 @@ workload_uri = "unix://{edge / 'workload.sock'}"
         print(f"{'phase':<22}{'iotedged':>10}{'edgeAgent':>11}{'edgeHub':>9}{'total MB':>10}")
         print(f"{'idle':<22}{mb(idle['iotedged']):>10}{mb(idle['edge-agent']):>11}{mb(idle['edge-hub']):>9}{mb(sum(idle.values())):>10}")
         print(f"{f'load ({achieved:.0f} msg/s)':<22}{mb(peak['iotedged']):>10}{mb(peak['edge-agent']):>11}{mb(peak['edge-hub']):>9}{mb(sum(peak.values())):>10}")
+        print(f"{'idle Rss':<22}{mb(idle_rss['iotedged']):>10}{mb(idle_rss['edge-agent']):>11}{mb(idle_rss['edge-hub']):>9}{mb(sum(idle_rss.values())):>10}")
+        print(f"{f'idle, used in {args.working_set_seconds:g} s':<22}{mb(touched['iotedged']):>10}{mb(touched['edge-agent']):>11}"
+              f"{mb(touched['edge-hub']):>9}{mb(sum(touched.values())):>10}   (Referenced after clear_refs)")
         print(f"time from starting iotedged to the first module message at the hub: {first_message:.1f} s")
         print(f"\nidle, by mapping (MB of Pss; 'executable' is the process's own file, its Rss in brackets)")
         print(f"{'process':<12}{'pid':>8}{'executable':>24}{'files':>8}{'anon':>8}{'Private_Dirty':>15}  runs")
@@ -196,7 +238,8 @@ workload_uri = "unix://{edge / 'workload.sock'}"
                 except OSError:
                     runs = "?"
                 print(f"{name:<12}{pid:>8}{exe:>24}{mb(m['files']):>8}{mb(m['anon']):>8}{mb(m['dirty']):>15}  {runs}")
-        print(f"target rate {args.rate} msg/s from {args.sensors} sensors; achieved {achieved:.0f} msg/s stored at the hub")
+        print(f"target rate {args.rate} msg/s from {args.sensors} sensors; achieved {achieved:.0f} msg/s stored at the hub; "
+              f"start-up pages {'kept' if args.keep_startup_pages else 'released'}")
         return 0
     finally:
         for p in reversed(procs):

@@ -11,6 +11,7 @@ public enum ModuleMain {
         ModuleLogging.bootstrap(env["RuntimeLogLevel"])
         let logger = Logger(label: label)
         for line in startLines { logger.info("\(line)") }
+        if let warning = StartupPages.schedule(environment: env) { logger.warning("\(warning)") }
         do {
             try await body(env, logger)
         } catch {

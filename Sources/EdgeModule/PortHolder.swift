@@ -149,7 +149,7 @@ public enum PortHolder {
     public static func find(port: Int, addresses: [[UInt8]], proc: String = "/proc") -> Finding {
         var sockets: [Socket] = []
         for table in ["net/tcp", "net/tcp6"] {
-            if let text = readText("\(proc)/\(table)") { sockets += parseTCPTable(text) }
+            if let text = ProcFile.text("\(proc)/\(table)") { sockets += parseTCPTable(text) }
         }
         let wanted = listeners(on: port, blocking: addresses, in: sockets)
         guard !wanted.isEmpty else { return Finding(holders: [], unattributed: []) }
@@ -159,7 +159,7 @@ public enum PortHolder {
             let pids = owners[socket.inode] ?? []
             if pids.isEmpty { unattributed.append(socket) }
             for pid in pids.sorted() {
-                let cmd = readBytes("\(proc)/\(pid)/cmdline").map(commandLine) ?? ""
+                let cmd = ProcFile.bytes("\(proc)/\(pid)/cmdline").map(commandLine) ?? ""
                 holders.append(Holder(pid: pid, commandLine: cmd, socket: socket))
             }
         }
@@ -172,7 +172,7 @@ public enum PortHolder {
         for pid in listDirectory(proc).compactMap(Int32.init) {
             let fdDirectory = "\(proc)/\(pid)/fd"
             for fd in listDirectory(fdDirectory) {
-                guard let target = readLink("\(fdDirectory)/\(fd)"), let inode = socketInode(linkTarget: target),
+                guard let target = ProcFile.link("\(fdDirectory)/\(fd)"), let inode = socketInode(linkTarget: target),
                       inodes.contains(inode) else { continue }
                 if !(out[inode]?.contains(pid) ?? false) { out[inode, default: []].append(pid) }
             }
@@ -192,28 +192,4 @@ public enum PortHolder {
         }
         return names
     }
-
-    static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            out += chunk[0..<n]
-        }
-        return out
-    }
-
-    static func readText(_ path: String) -> String? { readBytes(path).map { String(decoding: $0, as: UTF8.self) } }
 }

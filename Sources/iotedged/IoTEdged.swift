@@ -1,5 +1,7 @@
 import ArgumentParser
 import EdgeDaemon
+import EdgeModule
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -64,6 +66,7 @@ struct IoTEdged: AsyncParsableCommand {
         let levelSetting = LogLevelSetting(level)
         LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: levelSetting, file: logFile) }
         let logger = Logger(label: "iotedged")
+        if let warning = StartupPages.schedule(environment: ProcessInfo.processInfo.environment) { logger.warning("\(warning)") }
 
         let provider: HubIdentityClient
         do {
