@@ -213,7 +213,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin"]),
+        .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "Twin", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EdgeDaemonTests", dependencies: [
             "EdgeDaemon", "IoTProtocol", "Twin",
             .product(name: "NIOCore", package: "swift-nio"),

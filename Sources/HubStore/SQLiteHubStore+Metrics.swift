@@ -61,13 +61,13 @@ extension SQLiteHubStore {
             try db.execute(sql: """
                 INSERT INTO alerts (name, definition, state, updatedTime) VALUES (?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, state = excluded.state, updatedTime = excluded.updatedTime
-                """, arguments: [name, definition, state, Date()])
+                """, arguments: [name, definition, state, StoredTime(Date())])
         }
     }
 
     public func setAlertState(name: String, state: String) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE alerts SET state = ?, updatedTime = ? WHERE name = ?", arguments: [state, Date(), name])
+            try db.execute(sql: "UPDATE alerts SET state = ?, updatedTime = ? WHERE name = ?", arguments: [state, StoredTime(Date()), name])
         }
     }
 
@@ -89,7 +89,7 @@ extension SQLiteHubStore {
 
     public func appendAlertHistory(name: String, time: Date, entry: String) async throws -> Int64 {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO alertHistory (name, time, entry) VALUES (?, ?, ?)", arguments: [name, time, entry])
+            try db.execute(sql: "INSERT INTO alertHistory (name, time, entry) VALUES (?, ?, ?)", arguments: [name, StoredTime(time), entry])
             return db.lastInsertedRowID
         }
     }

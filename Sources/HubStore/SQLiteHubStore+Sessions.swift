@@ -20,7 +20,7 @@ extension SQLiteHubStore {
 
     public func createSession(clientID: String) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO sessions (clientId, createdTime) VALUES (?, ?)", arguments: [clientID, Date()])
+            try db.execute(sql: "INSERT OR IGNORE INTO sessions (clientId, createdTime) VALUES (?, ?)", arguments: [clientID, StoredTime(Date())])
         }
     }
 
@@ -32,7 +32,7 @@ extension SQLiteHubStore {
 
     public func addSubscriptions(clientID: String, _ subscriptions: [(String, UInt8)]) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO sessions (clientId, createdTime) VALUES (?, ?)", arguments: [clientID, Date()])
+            try db.execute(sql: "INSERT OR IGNORE INTO sessions (clientId, createdTime) VALUES (?, ?)", arguments: [clientID, StoredTime(Date())])
             for (filter, qos) in subscriptions {
                 try db.execute(sql: "INSERT OR REPLACE INTO subscriptions (clientId, topicFilter, qos) VALUES (?, ?, ?)",
                                arguments: [clientID, filter, qos])

@@ -75,7 +75,7 @@ extension SQLiteHubStore {
             try db.execute(sql: """
                 INSERT INTO consumerGroups (name, position, updatedTime) VALUES (?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET position = excluded.position, updatedTime = excluded.updatedTime
-                """, arguments: [name, position, Date()])
+                """, arguments: [name, position, StoredTime(Date())])
         }
     }
 

@@ -88,7 +88,7 @@ public final class SQLiteHubStore: Sendable {
                 UPDATE \(table) SET connectionState = ?, connectionStateUpdatedTime = ?, lastActivityTime = ?
                 WHERE deviceId = ? AND moduleId = ?
                 """,
-                arguments: [connected ? "Connected" : "Disconnected", time, time, deviceID, moduleID ?? ""])
+                arguments: [connected ? "Connected" : "Disconnected", StoredTime(time), StoredTime(time), deviceID, moduleID ?? ""])
         }
     }
 
@@ -96,7 +96,7 @@ public final class SQLiteHubStore: Sendable {
     public func markAllDisconnected(at time: Date) throws {
         try pool.write { db in
             for table in ["devices", "modules"] {
-                try db.execute(sql: "UPDATE \(table) SET connectionState = 'Disconnected', connectionStateUpdatedTime = ? WHERE connectionState != 'Disconnected'", arguments: [time])
+                try db.execute(sql: "UPDATE \(table) SET connectionState = 'Disconnected', connectionStateUpdatedTime = ? WHERE connectionState != 'Disconnected'", arguments: [StoredTime(time)])
             }
         }
     }
