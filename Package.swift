@@ -97,7 +97,7 @@ let package = Package(
         // The edge daemon (security manager): config.toml, provisioning, the module runtime (processes),
         // the management and workload APIs on unix sockets, the edge CA.
         .target(name: "EdgeDaemon", dependencies: [
-            "IoTProtocol", "Twin",
+            "IoTProtocol", "Twin", "COutpostLinux",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -160,6 +160,8 @@ let package = Package(
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "Twin"]),
         .testTarget(name: "EdgeModuleTests", dependencies: ["EdgeModule"]),
         .testTarget(name: "EdgeCheckTests", dependencies: ["EdgeCheck", "EdgeDaemon", "EdgeModule", "Twin"]),
+        // epoll and pidfd_open, which the Glibc module does not export (the daemon's ModuleWatcher).
+        .target(name: "COutpostLinux"),
         // The system zlib, for gzip-encoded module logs.
         .systemLibrary(name: "COutpostZlib", path: "Sources/COutpostZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // What the system modules share: the daemon's unix-socket APIs (workload, management).

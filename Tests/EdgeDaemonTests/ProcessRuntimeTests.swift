@@ -59,6 +59,45 @@ struct ProcessRuntimeTests {
         #expect(try await rt.logs("talker", options: LogOptions(tail: 1)).collect().count == 1)
     }
 
+    static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
+    @Test func twentyModulesAreWatchedByOneThreadEachKeepingItsOwnOutputAndExitCode() async throws {
+        let dir = TempDir()
+        // Output in pieces, with a line left unterminated at exit, while the others write too.
+        let script = dir.script("chatter", """
+        for i in 1 2 3; do echo "$IOTEDGE_MODULEID line $i"; sleep 0.05; done
+        printf "$IOTEDGE_MODULEID last"
+        sleep 1
+        exit $CODE
+        """)
+        let rt = Self.runtime(dir)
+        await rt.setEnvironmentProvider { spec in [EnvironmentVariable(key: "IOTEDGE_MODULEID", value: spec.name)] }
+        let names = (0..<20).map { "m\($0)" }
+        for (i, name) in names.enumerated() {
+            try await rt.create(ModuleSpec(name: name, image: script, env: [.init(key: "CODE", value: "\(i % 7 + 1)")]))
+        }
+        // One module first, so that the watcher's thread exists before the count is taken.
+        try await rt.start(names[0])
+        try await Task.sleep(for: .milliseconds(200))
+        let before = Self.threadCount()
+        for name in names.dropFirst() { try await rt.start(name) }
+        let during = Self.threadCount()
+        // Two threads a module before (38 here); other tests running meanwhile may add a few.
+        #expect(during - before < 19, "\(during - before) more threads for 19 running modules")
+        for (i, name) in names.enumerated() {
+            #expect(await eventually { await Self.state(rt, name)?.status == .failed })
+            #expect(await Self.state(rt, name)?.exitCode == Int32(i % 7 + 1))
+            var lines: [String] = []
+            _ = await eventually {
+                lines = (try? await rt.logs(name, options: LogOptions()).collect()) ?? []
+                return lines.count >= 5
+            }
+            #expect(Array(lines.prefix(4)) == ["\(name) line 1", "\(name) line 2", "\(name) line 3", "\(name) last"], "\(lines)")
+        }
+    }
+
     @Test func stopKillsTheWholeProcessGroupAndRecordsTheStop() async throws {
         let dir = TempDir()
         let childFile = dir.file("child.pid")

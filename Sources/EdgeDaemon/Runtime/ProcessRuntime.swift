@@ -180,13 +180,9 @@ public actor ProcessRuntime: ModuleRuntime {
         m.state.description = "running"
         let run = m.run
         logger.info("Started module \(name) (pid \(pid), \(command.arguments.joined(separator: " ")))")
-        Self.captureOutput(fd: readFD, into: m.log)
-        BlockingThread.start { [weak self] in
-            var status: Int32 = 0
-            var rc: pid_t
-            repeat { rc = waitpid(pid, &status, 0) } while rc < 0 && errno == EINTR
-            let reaped = rc == pid
-            Task { await self?.exited(name, run: run, pid: pid, status: reaped ? status : nil) }
+        ModuleWatcher.shared.captureOutput(fd: readFD, into: m.log)
+        ModuleWatcher.shared.watchExit(pid: pid) { [weak self] status in
+            Task { await self?.exited(name, run: run, pid: pid, status: status) }
         }
     }
 
@@ -350,38 +346,5 @@ public actor ProcessRuntime: ModuleRuntime {
         for v in spec.env { set(v.key, v.value) }
         return ProcessLauncher.Request(executable: executable.path, arguments: arguments,
                                        environment: env.map { "\($0.0)=\($0.1)" }, workingDirectory: options.workingDir)
-    }
-
-    /// Reads the module's output on a thread of its own until every writer has closed it,
-    /// writing each line to the log with the time it was read.
-    private static func captureOutput(fd: Int32, into log: RotatingLogFile) {
-        BlockingThread.start {
-            defer { close(fd) }
-            let maxLine = 16 * 1024
-            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-            var line: [UInt8] = []
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { break }
-                let now = RFC3339.now()
-                var out: [UInt8] = []
-                let stamp = Array(RFC3339.format(now).utf8) + [UInt8(ascii: " ")]
-                for i in 0..<n {
-                    let b = buffer[i]
-                    if b == UInt8(ascii: "\n") || line.count >= maxLine {
-                        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                        out += stamp
-                        out += line
-                        out.append(UInt8(ascii: "\n"))
-                        line.removeAll(keepingCapacity: true)
-                        if b == UInt8(ascii: "\n") { continue }
-                    }
-                    line.append(b)
-                }
-                if !out.isEmpty { log.write(out) }
-            }
-            if !line.isEmpty { log.write(line: String(decoding: line, as: UTF8.self)) }
-        }
     }
 }

@@ -1,0 +1,1 @@
+// The header says it all: see include/COutpostLinux.h.
