@@ -35,10 +35,24 @@ actor Router {
     func run() async {
         while !Task.isCancelled {
             var progressed = false
+            var behind = false
+            var seen = hub.feed.latest
             for sink in Set(routes.entries.map(\.route.sink)) {
                 progressed = await drain(sink) || progressed
+                let position = positions[sink] ?? 0
+                if position < hub.feed.latest { behind = true }
+                seen = min(seen, position)
             }
-            if !progressed { try? await Task.sleep(for: .milliseconds(200)) }
+            if progressed { continue }
+            if behind {
+                // A sink that cannot take messages yet (upstream offline, a module not connected).
+                try? await Task.sleep(for: .milliseconds(200))
+            } else {
+                // Every sink has all there is: wait for the next commit instead of reading the
+                // store five times a second (idle, that kept GRDB's and SQLite's read path
+                // resident). The timeout picks up sinks of routes changed meanwhile.
+                await hub.feed.wait(after: seen, timeout: .seconds(1))
+            }
         }
     }
 
@@ -58,6 +72,11 @@ actor Router {
             position = (try? await hub.store.consumerGroupPosition(name)) ?? 0
         }
         let start = position
+        if position >= hub.feed.latest {
+            positions[sink] = position
+            metrics.queueLength("\(sink)", 0)
+            return false
+        }
         guard let batch = try? await hub.store.messages(after: position, limit: 200), !batch.isEmpty else { return false }
         let steps = plan(batch, for: sink)
         var i = 0
