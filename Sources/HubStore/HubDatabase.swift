@@ -34,6 +34,13 @@ public enum HubDatabase {
         if lowMemory { config.maximumReaderCount = 1 }
         config.busyMode = busyMode
         let pool = try DatabasePool(path: path, configuration: config)
+        // Once more after the pool is open: DatabasePool sets `synchronous = NORMAL` on its
+        // writer when it switches the file to WAL, after `prepareDatabase` ran, so until this
+        // line commits were not synced whatever `sync` said (found counting fdatasync calls:
+        // 12 in 5 s at 47,000 msg/s). Only the writer commits; readers never sync.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
+        }
         try migrator.migrate(pool)
         return pool
     }
